@@ -1,0 +1,143 @@
+package io.heterorag.retrieval.grpc;
+
+import java.util.List;
+import java.util.function.Supplier;
+
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.stub.StreamObserver;
+import io.heterorag.proto.v1.Corpus;
+import io.heterorag.proto.v1.GetStatsRequest;
+import io.heterorag.proto.v1.GetStatsResponse;
+import io.heterorag.proto.v1.IngestRequest;
+import io.heterorag.proto.v1.IngestResponse;
+import io.heterorag.proto.v1.KnowledgeHit;
+import io.heterorag.proto.v1.Modality;
+import io.heterorag.proto.v1.ReportHit;
+import io.heterorag.proto.v1.RetrievalGrpc;
+import io.heterorag.proto.v1.RetrieveReportsRequest;
+import io.heterorag.proto.v1.RetrieveReportsResponse;
+import io.heterorag.proto.v1.SearchCorpusRequest;
+import io.heterorag.proto.v1.SearchCorpusResponse;
+import io.heterorag.retrieval.ingest.AtlasIngestor;
+import io.heterorag.retrieval.model.ImageDecoder;
+import io.heterorag.retrieval.model.ImageEncoder;
+import io.heterorag.retrieval.model.Models;
+import io.heterorag.retrieval.store.Collection;
+import io.heterorag.retrieval.store.VectorStore;
+import io.quarkus.grpc.GrpcService;
+import io.quarkus.logging.Log;
+import io.smallrye.common.annotation.Blocking;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+
+@GrpcService
+@Blocking
+public class RetrievalGrpcService extends RetrievalGrpc.RetrievalImplBase {
+
+    static final int MAX_K = 100;
+
+    private final VectorStore store;
+    private final Models models;
+    private final AtlasIngestor ingestor;
+    private final int defaultReportK;
+    private final int defaultCorpusK;
+    private final int candidates;
+
+    public RetrievalGrpcService(VectorStore store, Models models, AtlasIngestor ingestor,
+            @ConfigProperty(name = "heterorag.retrieval.report-k", defaultValue = "5") int defaultReportK,
+            @ConfigProperty(name = "heterorag.retrieval.corpus-k", defaultValue = "10") int defaultCorpusK,
+            @ConfigProperty(name = "heterorag.retrieval.fusion-candidates", defaultValue = "50") int candidates) {
+        this.store = store;
+        this.models = models;
+        this.ingestor = ingestor;
+        this.defaultReportK = defaultReportK;
+        this.defaultCorpusK = defaultCorpusK;
+        this.candidates = candidates;
+    }
+
+    @Override
+    public void retrieveReports(RetrieveReportsRequest req, StreamObserver<RetrieveReportsResponse> out) {
+        respond(out, () -> {
+            Modality m = req.getModality() == Modality.MODALITY_UNSPECIFIED ? Modality.RADIOLOGY : req.getModality();
+            if (m == Modality.UNRECOGNIZED) {
+                throw invalid("unknown modality " + req.getModalityValue());
+            }
+            int k = k(req.getK(), defaultReportK);
+            var image = ImageDecoder.decode(req.getImage().getData().toByteArray(), req.getImage().getMediaType());
+            ImageEncoder encoder = models.image(m);
+            float[] v = encoder.embed(List.of(image))[0];
+            RetrieveReportsResponse.Builder res = RetrieveReportsResponse.newBuilder().setModality(m).setImageEncoder(encoder.id());
+            for (Collection.Hit h : store.reports(m).nearest(v, k)) {
+                res.addReports(ReportHit.newBuilder().setId(h.id()).setScore(h.score()).setText(h.text())
+                        .setSource(h.metadata().getOrDefault("source", "")).putAllMetadata(h.metadata()));
+            }
+            Log.debugf("retrieveReports modality=%s image_bytes=%d hits=%d", m, req.getImage().getData().size(), res.getReportsCount());
+            return res.build();
+        });
+    }
+
+    @Override
+    public void searchCorpus(SearchCorpusRequest req, StreamObserver<SearchCorpusResponse> out) {
+        respond(out, () -> {
+            if (req.getCorpus() == Corpus.CORPUS_UNSPECIFIED || req.getCorpus() == Corpus.UNRECOGNIZED) {
+                throw invalid("corpus is missing or unknown (" + req.getCorpusValue() + ")");
+            }
+            if (req.getQuery().isBlank()) {
+                throw invalid("query is empty");
+            }
+            int k = k(req.getK(), defaultCorpusK);
+            float[] v = models.text().embed(List.of(req.getQuery()))[0];
+            SearchCorpusResponse.Builder res = SearchCorpusResponse.newBuilder().setTextEncoder(models.text().name());
+            for (Collection.Hit h : store.corpus(req.getCorpus()).hybrid(v, req.getQuery(), k, Math.max(candidates, k))) {
+                res.addHits(KnowledgeHit.newBuilder().setCorpus(req.getCorpus()).setId(h.id()).setScore(h.score())
+                        .setTitle(h.title()).setText(h.text()).setQuery(req.getQuery()));
+            }
+            return res.build();
+        });
+    }
+
+    @Override
+    public void ingest(IngestRequest req, StreamObserver<IngestResponse> out) {
+        respond(out, () -> {
+            AtlasIngestor.Result r = ingestor.ingest(req.getRecordsList());
+            return IngestResponse.newBuilder().setStored(r.stored()).setUnchanged(r.unchanged())
+                    .addAllRejected(r.rejected()).build();
+        });
+    }
+
+    @Override
+    public void getStats(GetStatsRequest req, StreamObserver<GetStatsResponse> out) {
+        respond(out, () -> GetStatsResponse.newBuilder().putAllEntries(store.counts()).build());
+    }
+
+    private static int k(int requested, int fallback) {
+        if (requested < 0) {
+            throw invalid("k must not be negative");
+        }
+        return Math.min(requested == 0 ? fallback : requested, MAX_K);
+    }
+
+    private static StatusRuntimeException invalid(String message) {
+        return Status.INVALID_ARGUMENT.withDescription(message).asRuntimeException();
+    }
+
+    /** Runs a unary call, turning bad input into INVALID_ARGUMENT and anything else into INTERNAL. */
+    private static <T> void respond(StreamObserver<T> out, Supplier<T> call) {
+        T result;
+        try {
+            result = call.get();
+        } catch (StatusRuntimeException e) {
+            out.onError(e);
+            return;
+        } catch (IllegalArgumentException e) {
+            out.onError(Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asRuntimeException());
+            return;
+        } catch (RuntimeException e) {
+            Log.error("retrieval call failed", e);
+            out.onError(Status.INTERNAL.withDescription("retrieval failed: " + e.getMessage()).asRuntimeException());
+            return;
+        }
+        out.onNext(result);
+        out.onCompleted();
+    }
+}
