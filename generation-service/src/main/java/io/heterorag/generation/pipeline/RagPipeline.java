@@ -1,0 +1,207 @@
+package io.heterorag.generation.pipeline;
+
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
+
+import jakarta.enterprise.context.ApplicationScoped;
+
+import io.grpc.Context;
+import io.grpc.Deadline;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.heterorag.generation.trace.TracePublisher;
+import io.heterorag.proto.v1.AnswerRequest;
+import io.heterorag.proto.v1.AnswerResponse;
+import io.heterorag.proto.v1.Corpus;
+import io.heterorag.proto.v1.CorpusQuery;
+import io.heterorag.proto.v1.EvidenceRef;
+import io.heterorag.proto.v1.Evidence;
+import io.heterorag.proto.v1.GenerateQueriesRequest;
+import io.heterorag.proto.v1.GenerateQueriesResponse;
+import io.heterorag.proto.v1.KnowledgeHit;
+import io.heterorag.proto.v1.Modality;
+import io.heterorag.proto.v1.ModelVersions;
+import io.heterorag.proto.v1.QueryGenGrpc;
+import io.heterorag.proto.v1.ReportHit;
+import io.heterorag.proto.v1.RetrievalGrpc;
+import io.heterorag.proto.v1.RetrieveReportsRequest;
+import io.heterorag.proto.v1.RetrieveReportsResponse;
+import io.heterorag.proto.v1.SearchCorpusRequest;
+import io.heterorag.proto.v1.StageLatency;
+import io.heterorag.proto.v1.Task;
+import io.heterorag.proto.v1.Trace;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.quarkus.grpc.GrpcClient;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+
+/**
+ * The method's inference pipeline, one request at a time: reports for the image (ModCLIP of the
+ * modality) → queries per corpus (MQG) → knowledge per query (top-k kept) → answer. Each stage runs
+ * under the request's deadline and its own budget; a failing stage fails the request with a status
+ * that names the stage. Every answered request is published as a trace.
+ */
+@ApplicationScoped
+public class RagPipeline {
+
+    private final RetrievalGrpc.RetrievalBlockingStub retrieval;
+    private final QueryGenGrpc.QueryGenBlockingStub querygen;
+    private final TracePublisher traces;
+    private final MeterRegistry metrics;
+    private final ExtractiveAnswerer answerer = new ExtractiveAnswerer();
+
+    @ConfigProperty(name = "heterorag.generation.default-deadline-ms", defaultValue = "30000")
+    long defaultDeadlineMs;
+    @ConfigProperty(name = "heterorag.generation.stage-deadline-ms", defaultValue = "10000")
+    long stageDeadlineMs;
+    @ConfigProperty(name = "heterorag.generation.max-image-bytes", defaultValue = "16777216")
+    int maxImageBytes;
+    @ConfigProperty(name = "heterorag.generation.knowledge-candidates", defaultValue = "10")
+    int knowledgeCandidates;
+    @ConfigProperty(name = "heterorag.generation.knowledge-per-query", defaultValue = "2")
+    int knowledgePerQuery;
+
+    public RagPipeline(@GrpcClient("retrieval") RetrievalGrpc.RetrievalBlockingStub retrieval,
+            @GrpcClient("querygen") QueryGenGrpc.QueryGenBlockingStub querygen, TracePublisher traces, MeterRegistry metrics) {
+        this.retrieval = retrieval;
+        this.querygen = querygen;
+        this.traces = traces;
+        this.metrics = metrics;
+    }
+
+    /** The response plus the answer's segments (for streaming). */
+    public record Result(AnswerResponse response, List<ExtractiveAnswerer.Segment> segments) {
+    }
+
+    /** Throws StatusRuntimeException with a message for bad input and for failed stages. */
+    public Result run(AnswerRequest req, Consumer<Evidence> onEvidence) {
+        validate(req);
+        long started = System.nanoTime();
+        Deadline deadline = deadline(req);
+        Modality modality = req.getModality() == Modality.MODALITY_UNSPECIFIED ? Modality.RADIOLOGY : req.getModality();
+        Task task = req.getTask() == Task.TASK_UNSPECIFIED ? Task.OPEN_VQA : req.getTask();
+        List<StageLatency> latencies = new ArrayList<>();
+        ModelVersions.Builder models = ModelVersions.newBuilder().setAnswerer(ExtractiveAnswerer.ID);
+
+        RetrieveReportsResponse r = req.getOptions().getSkipReports() ? RetrieveReportsResponse.getDefaultInstance()
+                : stage("reports", latencies, () -> retrieval.withDeadline(stageDeadline(deadline))
+                        .retrieveReports(RetrieveReportsRequest.newBuilder().setImage(req.getImage()).setModality(modality)
+                                .setK(req.getOptions().getReportK()).build()));
+        List<ReportHit> reports = r.getReportsList();
+        models.setImageEncoder(r.getImageEncoder());
+        List<String> reportTexts = reports.stream().map(ReportHit::getText).toList();
+        GenerateQueriesResponse q = stage("queries", latencies, () -> querygen.withDeadline(stageDeadline(deadline))
+                .generateQueries(GenerateQueriesRequest.newBuilder().setQuestion(req.getQuestion()).setModality(modality)
+                        .setTask(task).addAllReportTexts(reportTexts).addAllCorpora(req.getOptions().getCorporaList()).build()));
+        models.setQueryGenerator(q.getGenerator());
+
+        List<KnowledgeHit> knowledge = stage("knowledge", latencies, () -> {
+            List<KnowledgeHit> hits = new ArrayList<>();
+            for (CorpusQuery cq : q.getQueriesList()) {
+                var res = retrieval.withDeadline(stageDeadline(deadline)).searchCorpus(SearchCorpusRequest.newBuilder()
+                        .setCorpus(cq.getCorpus()).setQuery(cq.getText()).setK(knowledgeCandidates).build());
+                models.setTextEncoder(res.getTextEncoder());
+                hits.addAll(res.getHitsList().subList(0, Math.min(knowledgePerQuery, res.getHitsCount())));
+            }
+            return hits;
+        });
+        onEvidence.accept(Evidence.newBuilder().addAllReports(reports).addAllKnowledge(knowledge)
+                .addAllQueries(q.getQueriesList()).build());
+
+        ExtractiveAnswerer.Answer answer = stage("answer", latencies, () -> answerer.answer(task, reports, knowledge));
+        latencies.add(StageLatency.newBuilder().setStage("total").setMillis((System.nanoTime() - started) / 1e6).build());
+
+        String traceId = UUID.randomUUID().toString();
+        AnswerResponse response = AnswerResponse.newBuilder().setTraceId(traceId).setAnswer(answer.text())
+                .addAllCandidates(answer.candidates()).addAllReports(reports).addAllKnowledge(knowledge)
+                .addAllQueries(q.getQueriesList()).addAllLatencies(latencies).setModels(models).setModality(modality).build();
+        traces.publish(trace(req, response, task));
+        return new Result(response, answer.segments());
+    }
+
+    private void validate(AnswerRequest req) {
+        if (req.getModality() == Modality.UNRECOGNIZED) {
+            throw invalid("unknown modality " + req.getModalityValue());
+        }
+        if (req.getTask() == Task.UNRECOGNIZED) {
+            throw invalid("unknown task " + req.getTaskValue());
+        }
+        for (Corpus c : req.getOptions().getCorporaList()) {
+            if (c == Corpus.CORPUS_UNSPECIFIED || c == Corpus.UNRECOGNIZED) {
+                throw invalid("unknown corpus in options.corpora");
+            }
+        }
+        if (req.getOptions().getReportK() < 0) {
+            throw invalid("options.report_k must not be negative");
+        }
+        if (!req.getOptions().getSkipReports() && req.getImage().getData().isEmpty()) {
+            throw invalid("image is empty (set options.skip_reports to answer without an image)");
+        }
+        if (req.getImage().getData().size() > maxImageBytes) {
+            throw Status.RESOURCE_EXHAUSTED.withDescription("image of " + req.getImage().getData().size()
+                    + " bytes exceeds the limit of " + maxImageBytes + " bytes").asRuntimeException();
+        }
+        if (req.getTask() != Task.REPORT_GENERATION && req.getQuestion().isBlank()) {
+            throw invalid("question is empty (required for VQA tasks)");
+        }
+    }
+
+    private Deadline deadline(AnswerRequest req) {
+        long ms = req.getOptions().getDeadlineMs() > 0 ? req.getOptions().getDeadlineMs() : defaultDeadlineMs;
+        Deadline own = Deadline.after(ms, TimeUnit.MILLISECONDS);
+        Deadline callers = Context.current().getDeadline();
+        return callers != null && callers.isBefore(own) ? callers : own;
+    }
+
+    private Deadline stageDeadline(Deadline overall) {
+        Deadline stage = Deadline.after(stageDeadlineMs, TimeUnit.MILLISECONDS);
+        return stage.isBefore(overall) ? stage : overall;
+    }
+
+    private <T> T stage(String name, List<StageLatency> latencies, Supplier<T> body) {
+        long t0 = System.nanoTime();
+        try {
+            T result = body.get();
+            long nanos = System.nanoTime() - t0;
+            latencies.add(StageLatency.newBuilder().setStage(name).setMillis(nanos / 1e6).build());
+            Timer.builder("heterorag_stage_seconds").tag("stage", name).register(metrics).record(nanos, TimeUnit.NANOSECONDS);
+            return result;
+        } catch (StatusRuntimeException e) {
+            Status s = e.getStatus();
+            String why = s.getDescription() == null ? s.getCode().toString() : s.getDescription();
+            throw s.withDescription("stage " + name + ": " + why).asRuntimeException();
+        }
+    }
+
+    private static Trace trace(AnswerRequest req, AnswerResponse res, Task task) {
+        byte[] image = req.getImage().getData().toByteArray();
+        Trace.Builder t = Trace.newBuilder().setTraceId(res.getTraceId()).setRequestId(req.getRequestId())
+                .setCreatedAtMs(System.currentTimeMillis()).setModality(res.getModality()).setTask(task)
+                .setQuestion(req.getQuestion()).setImageSha256(image.length == 0 ? "" : sha256(image)).setImageBytes(image.length)
+                .addAllQueries(res.getQueriesList()).setAnswer(res.getAnswer()).addAllCandidates(res.getCandidatesList())
+                .addAllLatencies(res.getLatenciesList()).setModels(res.getModels());
+        res.getReportsList().forEach(r -> t.addReports(EvidenceRef.newBuilder().setId(r.getId()).setScore(r.getScore())));
+        res.getKnowledgeList().forEach(k -> t.addKnowledge(EvidenceRef.newBuilder().setId(k.getId()).setScore(k.getScore())
+                .setCorpus(k.getCorpus())));
+        return t.build();
+    }
+
+    private static String sha256(byte[] data) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(data));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static StatusRuntimeException invalid(String message) {
+        return Status.INVALID_ARGUMENT.withDescription(message).asRuntimeException();
+    }
+}

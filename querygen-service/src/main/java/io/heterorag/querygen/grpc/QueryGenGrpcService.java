@@ -1,0 +1,45 @@
+package io.heterorag.querygen.grpc;
+
+import java.util.EnumSet;
+import java.util.Set;
+
+import io.grpc.Status;
+import io.grpc.stub.StreamObserver;
+import io.heterorag.proto.v1.Corpus;
+import io.heterorag.proto.v1.GenerateQueriesRequest;
+import io.heterorag.proto.v1.GenerateQueriesResponse;
+import io.heterorag.proto.v1.QueryGenGrpc;
+import io.heterorag.querygen.pipeline.KeywordQueryBuilder;
+import io.quarkus.grpc.GrpcService;
+import io.quarkus.logging.Log;
+import io.smallrye.common.annotation.Blocking;
+
+@GrpcService
+@Blocking
+public class QueryGenGrpcService extends QueryGenGrpc.QueryGenImplBase {
+
+    private final KeywordQueryBuilder builder = new KeywordQueryBuilder();
+
+    @Override
+    public void generateQueries(GenerateQueriesRequest req, StreamObserver<GenerateQueriesResponse> out) {
+        if (req.getQuestion().isBlank() && req.getReportTextsList().stream().allMatch(String::isBlank)) {
+            out.onError(Status.INVALID_ARGUMENT.withDescription("neither a question nor report text to write queries from")
+                    .asRuntimeException());
+            return;
+        }
+        Set<Corpus> corpora = EnumSet.noneOf(Corpus.class);
+        for (Corpus c : req.getCorporaList()) {
+            if (c == Corpus.CORPUS_UNSPECIFIED || c == Corpus.UNRECOGNIZED) {
+                out.onError(Status.INVALID_ARGUMENT.withDescription("unknown corpus in the enabled list").asRuntimeException());
+                return;
+            }
+            corpora.add(c);
+        }
+        KeywordQueryBuilder.Queries q = builder.build(req.getQuestion(), req.getReportTextsList(), corpora);
+        Log.debugf("generated %d queries from a %d-char question and %d reports", q.queries().size(),
+                req.getQuestion().length(), req.getReportTextsCount());
+        out.onNext(GenerateQueriesResponse.newBuilder().addAllQueries(q.queries()).setTagged(q.tagged())
+                .setGenerator(KeywordQueryBuilder.ID).build());
+        out.onCompleted();
+    }
+}

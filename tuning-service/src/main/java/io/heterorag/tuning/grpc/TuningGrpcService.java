@@ -1,0 +1,112 @@
+package io.heterorag.tuning.grpc;
+
+import io.grpc.Status;
+import io.grpc.stub.StreamObserver;
+import io.heterorag.proto.v1.Feedback;
+import io.heterorag.proto.v1.GetTraceRequest;
+import io.heterorag.proto.v1.Job;
+import io.heterorag.proto.v1.ListFeedbackRequest;
+import io.heterorag.proto.v1.ListFeedbackResponse;
+import io.heterorag.proto.v1.ListModelsRequest;
+import io.heterorag.proto.v1.ListModelsResponse;
+import io.heterorag.proto.v1.ListPreferencePairsRequest;
+import io.heterorag.proto.v1.ListPreferencePairsResponse;
+import io.heterorag.proto.v1.ListTracesRequest;
+import io.heterorag.proto.v1.ListTracesResponse;
+import io.heterorag.proto.v1.StartJobRequest;
+import io.heterorag.proto.v1.SubmitFeedbackResponse;
+import io.heterorag.proto.v1.Trace;
+import io.heterorag.proto.v1.TuningGrpc;
+import io.heterorag.tuning.store.TuningStore;
+import io.quarkus.grpc.GrpcService;
+import io.smallrye.common.annotation.Blocking;
+
+@GrpcService
+@Blocking
+public class TuningGrpcService extends TuningGrpc.TuningImplBase {
+
+    static final int DEFAULT_PAGE = 50;
+    static final int MAX_PAGE = 1000;
+
+    private final TuningStore store;
+
+    public TuningGrpcService(TuningStore store) {
+        this.store = store;
+    }
+
+    @Override
+    public void listTraces(ListTracesRequest req, StreamObserver<ListTracesResponse> out) {
+        if (req.getPageSize() < 0) {
+            invalid(out, "page_size must not be negative");
+            return;
+        }
+        out.onNext(ListTracesResponse.newBuilder().addAllTraces(store.traces(page(req.getPageSize()), req.getBeforeMs()))
+                .setTotal(store.count("traces")).build());
+        out.onCompleted();
+    }
+
+    @Override
+    public void getTrace(GetTraceRequest req, StreamObserver<Trace> out) {
+        if (req.getTraceId().isBlank()) {
+            invalid(out, "trace_id is empty");
+            return;
+        }
+        store.trace(req.getTraceId()).ifPresentOrElse(t -> {
+            out.onNext(t);
+            out.onCompleted();
+        }, () -> out.onError(Status.NOT_FOUND.withDescription("no trace " + req.getTraceId()).asRuntimeException()));
+    }
+
+    @Override
+    public void submitFeedback(Feedback req, StreamObserver<SubmitFeedbackResponse> out) {
+        if (req.getFeedbackId().isBlank() || req.getTraceId().isBlank()) {
+            invalid(out, "feedback_id and trace_id are required");
+            return;
+        }
+        if (req.getRating() < -1 || req.getRating() > 1) {
+            invalid(out, "rating must be -1, 0 or 1");
+            return;
+        }
+        Feedback f = req.getCreatedAtMs() == 0 ? req.toBuilder().setCreatedAtMs(System.currentTimeMillis()).build() : req;
+        out.onNext(SubmitFeedbackResponse.newBuilder().setStored(store.addFeedback(f)).build());
+        out.onCompleted();
+    }
+
+    @Override
+    public void listFeedback(ListFeedbackRequest req, StreamObserver<ListFeedbackResponse> out) {
+        if (req.getPageSize() < 0) {
+            invalid(out, "page_size must not be negative");
+            return;
+        }
+        out.onNext(ListFeedbackResponse.newBuilder().addAllFeedback(store.feedback(req.getTraceId(), page(req.getPageSize())))
+                .setTotal(store.count("feedback")).build());
+        out.onCompleted();
+    }
+
+    @Override
+    public void listPreferencePairs(ListPreferencePairsRequest req, StreamObserver<ListPreferencePairsResponse> out) {
+        unimplemented(out, "preference-pair building (HKPT) is not implemented yet");
+    }
+
+    @Override
+    public void startJob(StartJobRequest req, StreamObserver<Job> out) {
+        unimplemented(out, "training jobs are not implemented yet");
+    }
+
+    @Override
+    public void listModels(ListModelsRequest req, StreamObserver<ListModelsResponse> out) {
+        unimplemented(out, "the model registry is not implemented yet");
+    }
+
+    private static int page(int requested) {
+        return Math.min(requested == 0 ? DEFAULT_PAGE : requested, MAX_PAGE);
+    }
+
+    private static void invalid(StreamObserver<?> out, String message) {
+        out.onError(Status.INVALID_ARGUMENT.withDescription(message).asRuntimeException());
+    }
+
+    private static void unimplemented(StreamObserver<?> out, String message) {
+        out.onError(Status.UNIMPLEMENTED.withDescription(message).asRuntimeException());
+    }
+}

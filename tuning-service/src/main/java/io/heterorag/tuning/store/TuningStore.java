@@ -1,0 +1,158 @@
+package io.heterorag.tuning.store;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.SQLIntegrityConstraintViolationException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+import javax.sql.DataSource;
+
+import jakarta.inject.Singleton;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import io.heterorag.proto.v1.Feedback;
+import io.heterorag.proto.v1.Trace;
+import io.quarkus.runtime.Startup;
+
+/**
+ * Durable store of traces and feedback (H2 on disk by default; any JDBC database in production).
+ * Rows are keyed by trace id / feedback id, so a re-delivered message is stored once.
+ */
+@Singleton
+@Startup
+public class TuningStore {
+
+    private final DataSource db;
+
+    public TuningStore(DataSource db) {
+        this.db = db;
+        try (Connection c = db.getConnection(); Statement s = c.createStatement()) {
+            s.execute("CREATE TABLE IF NOT EXISTS traces (trace_id VARCHAR(64) PRIMARY KEY, created_at_ms BIGINT NOT NULL, "
+                    + "payload VARBINARY(16777216) NOT NULL)");
+            s.execute("CREATE INDEX IF NOT EXISTS traces_created ON traces(created_at_ms)");
+            s.execute("CREATE TABLE IF NOT EXISTS feedback (feedback_id VARCHAR(128) PRIMARY KEY, trace_id VARCHAR(64) NOT NULL, "
+                    + "created_at_ms BIGINT NOT NULL, payload VARBINARY(1048576) NOT NULL)");
+            s.execute("CREATE INDEX IF NOT EXISTS feedback_trace ON feedback(trace_id)");
+        } catch (SQLException e) {
+            throw new IllegalStateException("tuning store cannot be initialised: " + e.getMessage(), e);
+        }
+    }
+
+    /** True when stored, false when a trace with this id was already there. */
+    public boolean addTrace(Trace t) {
+        return insert("INSERT INTO traces (trace_id, created_at_ms, payload) VALUES (?, ?, ?)",
+                t.getTraceId(), null, t.getCreatedAtMs(), t.toByteArray());
+    }
+
+    /** True when stored, false when feedback with this id was already there. */
+    public boolean addFeedback(Feedback f) {
+        return insert("INSERT INTO feedback (feedback_id, trace_id, created_at_ms, payload) VALUES (?, ?, ?, ?)",
+                f.getFeedbackId(), f.getTraceId(), f.getCreatedAtMs(), f.toByteArray());
+    }
+
+    private boolean insert(String sql, String id, String traceId, long createdAt, byte[] payload) {
+        try (Connection c = db.getConnection(); PreparedStatement ps = c.prepareStatement(sql)) {
+            int i = 1;
+            ps.setString(i++, id);
+            if (traceId != null) {
+                ps.setString(i++, traceId);
+            }
+            ps.setLong(i++, createdAt);
+            ps.setBytes(i, payload);
+            ps.executeUpdate();
+            return true;
+        } catch (SQLIntegrityConstraintViolationException duplicate) {
+            return false;
+        } catch (SQLException e) {
+            throw new IllegalStateException("tuning store write failed: " + e.getMessage(), e);
+        }
+    }
+
+    public Optional<Trace> trace(String id) {
+        List<Trace> found = traces("SELECT payload FROM traces WHERE trace_id = ?", ps -> ps.setString(1, id));
+        return found.stream().findFirst();
+    }
+
+    /** Newest first, created before beforeMs (0: no bound). */
+    public List<Trace> traces(int limit, long beforeMs) {
+        return traces("SELECT payload FROM traces WHERE created_at_ms < ? ORDER BY created_at_ms DESC, trace_id LIMIT ?", ps -> {
+            ps.setLong(1, beforeMs > 0 ? beforeMs : Long.MAX_VALUE);
+            ps.setInt(2, limit);
+        });
+    }
+
+    public List<Feedback> feedback(String traceId, int limit) {
+        boolean all = traceId.isEmpty();
+        List<byte[]> rows = query(all ? "SELECT payload FROM feedback ORDER BY created_at_ms DESC, feedback_id LIMIT ?"
+                : "SELECT payload FROM feedback WHERE trace_id = ? ORDER BY created_at_ms DESC, feedback_id LIMIT ?", ps -> {
+                    if (all) {
+                        ps.setInt(1, limit);
+                    } else {
+                        ps.setString(1, traceId);
+                        ps.setInt(2, limit);
+                    }
+                });
+        List<Feedback> out = new ArrayList<>();
+        for (byte[] r : rows) {
+            out.add(parse(() -> Feedback.parseFrom(r)));
+        }
+        return out;
+    }
+
+    public long count(String table) {
+        if (!table.equals("traces") && !table.equals("feedback")) {
+            throw new IllegalArgumentException("no table " + table);
+        }
+        try (Connection c = db.getConnection(); Statement s = c.createStatement();
+                ResultSet rs = s.executeQuery("SELECT COUNT(*) FROM " + table)) {
+            rs.next();
+            return rs.getLong(1);
+        } catch (SQLException e) {
+            throw new IllegalStateException("tuning store read failed: " + e.getMessage(), e);
+        }
+    }
+
+    private List<Trace> traces(String sql, Binder binder) {
+        List<Trace> out = new ArrayList<>();
+        for (byte[] r : query(sql, binder)) {
+            out.add(parse(() -> Trace.parseFrom(r)));
+        }
+        return out;
+    }
+
+    private interface Binder {
+        void bind(PreparedStatement ps) throws SQLException;
+    }
+
+    private interface Parser<T> {
+        T parse() throws InvalidProtocolBufferException;
+    }
+
+    private static <T> T parse(Parser<T> p) {
+        try {
+            return p.parse();
+        } catch (InvalidProtocolBufferException e) {
+            throw new IllegalStateException("stored row is not a valid message: " + e.getMessage(), e);
+        }
+    }
+
+    private List<byte[]> query(String sql, Binder binder) {
+        try (Connection c = db.getConnection(); PreparedStatement ps = c.prepareStatement(sql)) {
+            binder.bind(ps);
+            List<byte[]> out = new ArrayList<>();
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.add(rs.getBytes(1));
+                }
+            }
+            return out;
+        } catch (SQLException e) {
+            throw new IllegalStateException("tuning store read failed: " + e.getMessage(), e);
+        }
+    }
+}
