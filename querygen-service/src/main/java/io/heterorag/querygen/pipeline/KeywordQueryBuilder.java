@@ -28,16 +28,17 @@ public final class KeywordQueryBuilder {
     static final int REPORT_TERMS = 6;
     static final List<Corpus> UNSTRUCTURED = List.of(Corpus.BOOK, Corpus.RESEARCH, Corpus.WIKI, Corpus.GUIDELINE);
 
-    private static final Set<String> STOP = Set.of(
+    // a list turned into a set: Set.of refuses the duplicates a word list easily gains
+    private static final Set<String> STOP = Set.copyOf(List.of(
             "a", "an", "and", "are", "as", "at", "be", "been", "by", "can", "did", "do", "does", "for", "from", "had",
             "has", "have", "he", "her", "his", "how", "i", "in", "into", "is", "it", "its", "likely", "most", "no",
             "not", "of", "on", "or", "she", "show", "shown", "shows", "seen", "than", "that", "the", "their", "there",
             "these", "this", "those", "to", "was", "were", "what", "when", "where", "which", "who", "why", "with",
             "yo", "year", "years", "old", "y", "o", "patient", "image", "images", "demonstrates", "demonstrate",
             "reveals", "revealed", "noted", "presented", "presents", "diagnosis", "diagnoses", "findings", "finding",
-            "also", "there", "any", "all", "other", "after", "over", "within", "without", "left", "right", "both",
+            "also", "any", "all", "other", "after", "over", "within", "without", "left", "right", "both",
             "axial", "coronal", "sagittal", "view", "arrow", "arrows", "see", "study", "one", "two", "may", "well",
-            "which", "here", "would", "will", "about", "man", "woman", "male", "female", "history", "noncontrast");
+            "here", "would", "will", "about", "man", "woman", "male", "female", "history", "noncontrast"));
 
     /** The queries and their tagged form. */
     public record Queries(List<CorpusQuery> queries, String tagged) {

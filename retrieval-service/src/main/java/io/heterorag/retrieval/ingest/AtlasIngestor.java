@@ -55,10 +55,12 @@ public class AtlasIngestor {
         int unchanged = 0;
         for (AtlasRecord r : records) {
             try {
-                Collection target = validate(r, decoded);
+                Collection target = target(r);
+                // unchanged content is skipped before any decoding or embedding
                 if (hash(r).equals(target.storedHash(r.getId()))) {
                     unchanged++;
                 } else {
+                    validate(r, decoded);
                     todo.computeIfAbsent(target, c -> new ArrayList<>()).add(r);
                 }
             } catch (IllegalArgumentException e) {
@@ -84,33 +86,38 @@ public class AtlasIngestor {
         return new Result(stored, unchanged, rejected);
     }
 
-    private Collection validate(AtlasRecord r, Map<String, BufferedImage> decoded) {
+    private Collection target(AtlasRecord r) {
         if (r.getId().isBlank()) {
             throw new IllegalArgumentException("record id is empty");
         }
-        switch (r.getKindCase()) {
+        return switch (r.getKindCase()) {
             case REPORT -> {
-                ReportRecord rep = r.getReport();
-                if (rep.getModality() == Modality.MODALITY_UNSPECIFIED || rep.getModality() == Modality.UNRECOGNIZED) {
+                Modality m = r.getReport().getModality();
+                if (m == Modality.MODALITY_UNSPECIFIED || m == Modality.UNRECOGNIZED) {
                     throw new IllegalArgumentException("report modality is missing or unknown");
                 }
-                if (rep.getText().isBlank()) {
-                    throw new IllegalArgumentException("report text is empty");
-                }
-                decoded.put(r.getId(), ImageDecoder.decode(rep.getImage().getData().toByteArray(), rep.getImage().getMediaType()));
-                return store.reports(rep.getModality());
+                yield store.reports(m);
             }
             case DOCUMENT -> {
-                DocumentRecord doc = r.getDocument();
-                if (doc.getCorpus() == Corpus.CORPUS_UNSPECIFIED || doc.getCorpus() == Corpus.UNRECOGNIZED) {
+                Corpus c = r.getDocument().getCorpus();
+                if (c == Corpus.CORPUS_UNSPECIFIED || c == Corpus.UNRECOGNIZED) {
                     throw new IllegalArgumentException("document corpus is missing or unknown");
                 }
-                if (doc.getContent().isBlank()) {
-                    throw new IllegalArgumentException("document content is empty");
-                }
-                return store.corpus(doc.getCorpus());
+                yield store.corpus(c);
             }
             default -> throw new IllegalArgumentException("record has neither a report nor a document");
+        };
+    }
+
+    private static void validate(AtlasRecord r, Map<String, BufferedImage> decoded) {
+        if (r.hasReport()) {
+            ReportRecord rep = r.getReport();
+            if (rep.getText().isBlank()) {
+                throw new IllegalArgumentException("report text is empty");
+            }
+            decoded.put(r.getId(), ImageDecoder.decode(rep.getImage().getData().toByteArray(), rep.getImage().getMediaType()));
+        } else if (r.getDocument().getContent().isBlank()) {
+            throw new IllegalArgumentException("document content is empty");
         }
     }
 

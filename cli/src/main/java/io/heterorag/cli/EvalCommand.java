@@ -1,0 +1,120 @@
+package io.heterorag.cli;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.google.protobuf.ByteString;
+import io.grpc.ManagedChannel;
+import io.heterorag.proto.v1.AnswerOptions;
+import io.heterorag.proto.v1.AnswerRequest;
+import io.heterorag.proto.v1.AnswerResponse;
+import io.heterorag.proto.v1.ClinicalRagGrpc;
+import io.heterorag.proto.v1.Image;
+import io.heterorag.proto.v1.Modality;
+import io.heterorag.proto.v1.RankedAnswer;
+import io.heterorag.proto.v1.StageLatency;
+import io.heterorag.proto.v1.Task;
+
+/**
+ * {@code eval diagnosis --data DIR --split NAME [--json] [--no-image]}: for each case, asks with one
+ * of its images and its History "What is the most likely diagnosis?" and scores whether the case's
+ * own topic title is the top candidate (top1) or among the first five (top5).
+ */
+final class EvalCommand {
+
+    static final String QUESTION = "What is the most likely diagnosis?";
+
+    private EvalCommand() {
+    }
+
+    static int run(ManagedChannel channel, Args args) {
+        if (args.positional.size() != 1 || !args.positional.get(0).equals("diagnosis")) {
+            throw new Args.UsageException("usage: eval diagnosis --data DIR --split NAME [--json] [--no-image]");
+        }
+        MedPix medpix = new MedPix(Path.of(args.required("data")));
+        String split = args.required("split");
+        boolean noImage = args.flag("no-image");
+        int limit = args.integer("limit", Integer.MAX_VALUE);
+        ClinicalRagGrpc.ClinicalRagBlockingStub stub = ClinicalRagGrpc.newBlockingStub(channel);
+
+        int n = 0, top1 = 0, top5 = 0;
+        Map<String, List<Double>> latencies = new LinkedHashMap<>();
+        for (MedPix.Case c : medpix.cases(split)) {
+            if (n >= limit) {
+                break;
+            }
+            Path image = c.images().stream().map(medpix::imagePath).filter(Files::exists).findFirst().orElse(null);
+            if (image == null && !noImage) {
+                continue;
+            }
+            AnswerRequest.Builder req = AnswerRequest.newBuilder().setRequestId("eval-" + split + "-" + c.id())
+                    .setModality(Modality.RADIOLOGY).setTask(Task.OPEN_VQA)
+                    .setQuestion((c.history() + " " + QUESTION).strip())
+                    .setOptions(AnswerOptions.newBuilder().setSkipReports(noImage));
+            if (!noImage) {
+                req.setImage(Image.newBuilder().setMediaType("image/jpeg").setData(ByteString.copyFrom(IngestCommand.read(image))));
+            }
+            long t0 = System.nanoTime();
+            AnswerResponse res = stub.answer(req.build());
+            latencies.computeIfAbsent("client_total", k -> new ArrayList<>()).add((System.nanoTime() - t0) / 1e6);
+            for (StageLatency l : res.getLatenciesList()) {
+                latencies.computeIfAbsent(l.getStage(), k -> new ArrayList<>()).add(l.getMillis());
+            }
+            int rank = rank(res.getCandidatesList(), c.topicTitle());
+            n++;
+            top1 += rank == 0 ? 1 : 0;
+            top5 += rank >= 0 && rank < 5 ? 1 : 0;
+        }
+        ObjectMapper json = new ObjectMapper();
+        ObjectNode out = json.createObjectNode();
+        out.put("task", "diagnosis");
+        out.put("split", split);
+        out.put("no_image", noImage);
+        out.put("n", n);
+        out.put("top1", n == 0 ? 0 : (double) top1 / n);
+        out.put("top5", n == 0 ? 0 : (double) top5 / n);
+        ObjectNode lat = out.putObject("latency_ms");
+        latencies.forEach((stage, values) -> {
+            ObjectNode s = lat.putObject(stage);
+            s.put("p50", percentile(values, 50));
+            s.put("p95", percentile(values, 95));
+            s.put("max", percentile(values, 100));
+        });
+        if (args.flag("json")) {
+            System.out.println(out);
+        } else {
+            System.out.printf("diagnosis on %s (%s): n=%d top1=%.3f top5=%.3f%n", split, noImage ? "no image" : "with image",
+                    n, out.get("top1").asDouble(), out.get("top5").asDouble());
+            lat.fields().forEachRemaining(e -> System.out.printf("  %-12s p50 %.1f ms  p95 %.1f ms%n", e.getKey(),
+                    e.getValue().get("p50").asDouble(), e.getValue().get("p95").asDouble()));
+        }
+        return 0;
+    }
+
+    /** Position of the gold title among the candidates (case-insensitive), or -1. */
+    static int rank(List<RankedAnswer> candidates, String gold) {
+        String g = gold.strip().toLowerCase(Locale.ROOT);
+        for (int i = 0; i < candidates.size(); i++) {
+            if (candidates.get(i).getText().strip().toLowerCase(Locale.ROOT).equals(g)) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    /** Nearest-rank percentile. */
+    static double percentile(List<Double> values, int p) {
+        List<Double> sorted = new ArrayList<>(values);
+        Collections.sort(sorted);
+        int idx = (int) Math.ceil(p / 100.0 * sorted.size()) - 1;
+        return Math.round(sorted.get(Math.max(0, Math.min(sorted.size() - 1, idx))) * 10) / 10.0;
+    }
+}

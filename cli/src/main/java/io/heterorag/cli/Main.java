@@ -1,0 +1,110 @@
+package io.heterorag.cli;
+
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.TimeUnit;
+
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.heterorag.proto.v1.Modality;
+
+/**
+ * The Java side of ./heterorag: ingest, ask and eval against a running stack. Endpoints come from
+ * HETERORAG_RETRIEVAL and HETERORAG_GENERATION (host:port). Exit codes: 0 ok, 1 refused by the
+ * service, 2 bad command line or input, 3 stack not reachable.
+ */
+public final class Main {
+
+    static final String USAGE = """
+            usage:
+              ingest medpix DIR [--split train] [--batch 32]
+              ask --image PATH [--modality radiology] [--task open_vqa] --question TEXT [--json]
+              eval diagnosis --data DIR --split NAME [--json] [--no-image] [--limit N]""";
+
+    private Main() {
+    }
+
+    public static void main(String[] argv) {
+        System.exit(run(List.of(argv)));
+    }
+
+    static int run(List<String> argv) {
+        if (argv.isEmpty()) {
+            System.err.println(USAGE);
+            return 2;
+        }
+        String command = argv.get(0);
+        List<String> rest = argv.subList(1, argv.size());
+        String endpoint = "";
+        try {
+            switch (command) {
+                case "ingest" -> {
+                    endpoint = env("HETERORAG_RETRIEVAL", "127.0.0.1:9101");
+                    return withChannel(endpoint, ch -> IngestCommand.run(ch, new Args(rest, java.util.Set.of())));
+                }
+                case "ask" -> {
+                    endpoint = env("HETERORAG_GENERATION", "127.0.0.1:9103");
+                    return withChannel(endpoint, ch -> AskCommand.run(ch, new Args(rest, java.util.Set.of("json"))));
+                }
+                case "eval" -> {
+                    endpoint = env("HETERORAG_GENERATION", "127.0.0.1:9103");
+                    return withChannel(endpoint, ch -> EvalCommand.run(ch, new Args(rest, java.util.Set.of("json", "no-image"))));
+                }
+                default -> throw new Args.UsageException("unknown command " + command + "\n" + USAGE);
+            }
+        } catch (Args.UsageException | IllegalArgumentException e) {
+            System.err.println("error: " + e.getMessage());
+            return 2;
+        } catch (StatusRuntimeException e) {
+            Status s = e.getStatus();
+            if (s.getCode() == Status.Code.UNAVAILABLE) {
+                System.err.println("error: the stack is not running (" + endpoint + " unreachable); start it with ./heterorag up");
+                return 3;
+            }
+            System.err.println("error: " + s.getCode() + ": " + s.getDescription());
+            return 1;
+        }
+    }
+
+    interface ChannelCommand {
+        int run(ManagedChannel channel);
+    }
+
+    private static int withChannel(String endpoint, ChannelCommand command) {
+        ManagedChannel ch = ManagedChannelBuilder.forTarget(endpoint).usePlaintext().maxInboundMessageSize(64 << 20).build();
+        try {
+            return command.run(ch);
+        } finally {
+            ch.shutdownNow();
+            try {
+                ch.awaitTermination(5, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    static String env(String name, String fallback) {
+        String v = System.getenv(name);
+        return v == null || v.isBlank() ? fallback : v;
+    }
+
+    static Modality modality(String name) {
+        try {
+            Modality m = Modality.valueOf(name.toUpperCase(Locale.ROOT));
+            if (m != Modality.UNRECOGNIZED && m != Modality.MODALITY_UNSPECIFIED) {
+                return m;
+            }
+        } catch (IllegalArgumentException ignored) {
+            // reported below with the accepted names
+        }
+        throw new Args.UsageException("unknown modality " + name + " (radiology, ophthalmology, pathology)");
+    }
+
+    static String[] words(String s) {
+        return Arrays.stream(s.split(",")).map(String::strip).filter(w -> !w.isEmpty()).toArray(String[]::new);
+    }
+}
