@@ -24,7 +24,10 @@ public final class ExtractiveAnswerer {
 
     public static final String ID = "extractive-evidence-ranker@1";
 
-    /** Weight of a report's diagnosis relative to a top knowledge hit; reports are similar cases, not answers. */
+    /**
+     * Total weight of all reports' diagnoses relative to one top knowledge hit: reports are similar
+     * cases, not answers, so together they break ties and add candidates but do not outvote knowledge.
+     */
     static final double REPORT_WEIGHT = 0.5;
 
     /** An answer: the text, its segments with citations, and the ranked candidates. */
@@ -65,8 +68,8 @@ public final class ExtractiveAnswerer {
     }
 
     /**
-     * Knowledge hits support their title with 1/(1+rank) of their query; reports support their
-     * diagnosis with REPORT_WEIGHT × similarity. Candidates differing only in case are merged.
+     * Knowledge hits support their title with 1/(1+rank) of their query; each report supports its
+     * diagnosis with REPORT_WEIGHT × similarity / number of reports. Candidates differing only in case are merged.
      */
     static List<RankedAnswer> rank(List<ReportHit> reports, List<KnowledgeHit> knowledge) {
         Map<String, String> display = new LinkedHashMap<>();
@@ -78,7 +81,7 @@ public final class ExtractiveAnswerer {
             add(h.getTitle(), 1.0 / (1 + rank), h.getId(), display, score, evidence);
         }
         for (ReportHit r : reports) {
-            add(r.getMetadataOrDefault("diagnosis", ""), REPORT_WEIGHT * Math.max(0, r.getScore()), r.getId(), display, score, evidence);
+            add(r.getMetadataOrDefault("diagnosis", ""), REPORT_WEIGHT * Math.max(0, r.getScore()) / reports.size(), r.getId(), display, score, evidence);
         }
         return score.entrySet().stream()
                 .sorted(Map.Entry.<String, Double>comparingByValue().reversed().thenComparing(Map.Entry::getKey))

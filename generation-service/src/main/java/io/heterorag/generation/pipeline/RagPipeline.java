@@ -3,8 +3,10 @@ package io.heterorag.generation.pipeline;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -104,11 +106,14 @@ public class RagPipeline {
 
         List<KnowledgeHit> knowledge = stage("knowledge", latencies, () -> {
             List<KnowledgeHit> hits = new ArrayList<>();
+            Set<String> seen = new HashSet<>();
             for (CorpusQuery cq : q.getQueriesList()) {
                 var res = retrieval.withDeadline(stageDeadline(deadline)).searchCorpus(SearchCorpusRequest.newBuilder()
                         .setCorpus(cq.getCorpus()).setQuery(cq.getText()).setK(knowledgeCandidates).build());
                 models.setTextEncoder(res.getTextEncoder());
-                hits.addAll(res.getHitsList().subList(0, Math.min(knowledgePerQuery, res.getHitsCount())));
+                // one chunk per document: a second chunk of the same topic adds no new candidate
+                res.getHitsList().stream().filter(h -> seen.add(h.getCorpus() + "\u0000" + h.getTitle()))
+                        .limit(knowledgePerQuery).forEach(hits::add);
             }
             return hits;
         });

@@ -3,7 +3,9 @@ package io.heterorag.retrieval.model;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.util.ArrayList;
 import java.util.Iterator;
+import java.util.List;
 
 import javax.imageio.ImageIO;
 import javax.imageio.ImageReader;
@@ -38,11 +40,18 @@ public final class ImageDecoder {
             ImageReader reader = readers.next();
             try {
                 reader.setInput(in);
+                // ImageIO decodes a truncated JPEG into a half-grey picture with only a warning: refuse it
+                List<String> warnings = new ArrayList<>();
+                reader.addIIOReadWarningListener((source, warning) -> warnings.add(warning));
                 long pixels = (long) reader.getWidth(0) * reader.getHeight(0);
                 if (pixels > MAX_PIXELS) {
                     throw new InvalidImageException("image has " + pixels + " pixels, above the limit of " + MAX_PIXELS);
                 }
-                return reader.read(0);
+                BufferedImage image = reader.read(0);
+                if (!warnings.isEmpty()) {
+                    throw new InvalidImageException("corrupt " + format + " image: " + warnings.get(0));
+                }
+                return image;
             } finally {
                 reader.dispose();
             }

@@ -1,0 +1,131 @@
+package io.heterorag.retrieval.grpc;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Arrays;
+import java.util.List;
+import java.util.UUID;
+
+import com.google.protobuf.ByteString;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.heterorag.proto.v1.AtlasRecord;
+import io.heterorag.proto.v1.Corpus;
+import io.heterorag.proto.v1.GetStatsRequest;
+import io.heterorag.proto.v1.Image;
+import io.heterorag.proto.v1.IngestRequest;
+import io.heterorag.proto.v1.IngestResponse;
+import io.heterorag.proto.v1.KnowledgeHit;
+import io.heterorag.proto.v1.RetrievalGrpc;
+import io.heterorag.proto.v1.RetrieveReportsRequest;
+import io.heterorag.proto.v1.RetrieveReportsResponse;
+import io.heterorag.proto.v1.SearchCorpusRequest;
+import io.heterorag.retrieval.TestData;
+import io.quarkus.grpc.GrpcClient;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.RestAssured;
+import org.junit.jupiter.api.Test;
+
+@QuarkusTest
+class RetrievalGrpcServiceTest {
+
+    static final String IMG_A = "MPX1007_synpic46719";
+    static final String IMG_B = "MPX1009_synpic46283";
+    static final String IMG_C = "MPX1012_synpic22949";
+
+    @GrpcClient("self")
+    RetrievalGrpc.RetrievalBlockingStub retrieval;
+
+    @Test
+    void ingestedImageRetrievesItsOwnReportFirstAndReingestChangesNothing() {
+        String run = UUID.randomUUID().toString();
+        List<AtlasRecord> records = List.of(
+                TestData.report(run + "-a", IMG_A, "Axial MR of the brain."),
+                TestData.report(run + "-b", IMG_B, "CT of the abdomen."),
+                TestData.report(run + "-c", IMG_C, "CT of the pelvis."));
+        IngestResponse first = retrieval.ingest(IngestRequest.newBuilder().addAllRecords(records).build());
+        assertEquals(3, first.getStored());
+        IngestResponse again = retrieval.ingest(IngestRequest.newBuilder().addAllRecords(records).build());
+        assertEquals(0, again.getStored());
+        assertEquals(3, again.getUnchanged());
+
+        RetrieveReportsResponse res = retrieval.retrieveReports(RetrieveReportsRequest.newBuilder()
+                .setImage(Image.newBuilder().setData(ByteString.copyFrom(TestData.image(IMG_B))).setMediaType("image/jpeg"))
+                .setK(3).build());
+        assertTrue(res.getReportsList().stream().anyMatch(r -> r.getId().equals(run + "-b")));
+        assertEquals(1.0, res.getReports(0).getScore(), 1e-3, "an ingested image is its own nearest neighbour");
+        assertEquals("CT of the abdomen.", res.getReports(0).getText());
+        assertEquals("test", res.getReports(0).getMetadataOrThrow("diagnosis"));
+    }
+
+    @Test
+    void corpusSearchFindsTheDocumentAboutTheQuery() {
+        String run = UUID.randomUUID().toString();
+        retrieval.ingest(IngestRequest.newBuilder()
+                .addRecords(TestData.document(run + "-cc", Corpus.GUIDELINE, "Agenesis of the Corpus Callosum " + run,
+                        "Complete or partial absence of the corpus callosum, with colpocephaly and parallel lateral ventricles."))
+                .addRecords(TestData.document(run + "-ap", Corpus.GUIDELINE, "Appendicitis " + run,
+                        "Inflammation of the appendix, with a dilated non-compressible appendix and periappendiceal fat stranding."))
+                .build());
+        List<KnowledgeHit> hits = retrieval.searchCorpus(SearchCorpusRequest.newBuilder().setCorpus(Corpus.GUIDELINE)
+                .setQuery("absent corpus callosum with parallel ventricles").setK(2).build()).getHitsList();
+        assertEquals(run + "-cc#0", hits.get(0).getId());
+        assertEquals(Corpus.GUIDELINE, hits.get(0).getCorpus());
+    }
+
+    @Test
+    void invalidRecordsAreRejectedWithReasonsAndTheRestStored() {
+        String run = UUID.randomUUID().toString();
+        IngestResponse res = retrieval.ingest(IngestRequest.newBuilder()
+                .addRecords(TestData.report(run + "-ok", IMG_A, "ok"))
+                .addRecords(TestData.report(run + "-bad", IMG_A, "x").toBuilder()
+                        .setReport(TestData.report("", IMG_A, "x").getReport().toBuilder()
+                                .setImage(Image.newBuilder().setData(ByteString.copyFromUtf8("not an image")))).build())
+                .addRecords(TestData.document(run + "-empty", Corpus.BOOK, "t", " "))
+                .build());
+        assertEquals(1, res.getStored());
+        assertEquals(2, res.getRejectedCount());
+        assertTrue(res.getRejected(0).getReason().contains("neither PNG, JPEG"), res.getRejected(0).getReason());
+    }
+
+    @Test
+    void badInputGetsAClearStatusAndTheServiceStaysHealthy() {
+        assertStatus(Status.Code.INVALID_ARGUMENT, "image is empty", () -> retrieval.retrieveReports(
+                RetrieveReportsRequest.newBuilder().build()));
+        byte[] jpeg = TestData.image(IMG_A);
+        byte[] truncated = Arrays.copyOf(jpeg, 200);
+        assertStatus(Status.Code.INVALID_ARGUMENT, "corrupt jpeg", () -> retrieval.retrieveReports(
+                RetrieveReportsRequest.newBuilder().setImage(Image.newBuilder().setData(ByteString.copyFrom(truncated))).build()));
+        assertStatus(Status.Code.INVALID_ARGUMENT, "does not match", () -> retrieval.retrieveReports(
+                RetrieveReportsRequest.newBuilder().setImage(Image.newBuilder().setData(ByteString.copyFrom(jpeg))
+                        .setMediaType("image/png")).build()));
+        assertStatus(Status.Code.INVALID_ARGUMENT, "unknown modality", () -> retrieval.retrieveReports(
+                RetrieveReportsRequest.newBuilder().setModalityValue(42)
+                        .setImage(Image.newBuilder().setData(ByteString.copyFrom(jpeg))).build()));
+        assertStatus(Status.Code.INVALID_ARGUMENT, "corpus", () -> retrieval.searchCorpus(
+                SearchCorpusRequest.newBuilder().setQuery("x").build()));
+        assertStatus(Status.Code.INVALID_ARGUMENT, "query is empty", () -> retrieval.searchCorpus(
+                SearchCorpusRequest.newBuilder().setCorpus(Corpus.BOOK).build()));
+        assertStatus(Status.Code.RESOURCE_EXHAUSTED, "", () -> retrieval.retrieveReports(RetrieveReportsRequest.newBuilder()
+                .setImage(Image.newBuilder().setData(ByteString.copyFrom(new byte[33 * 1024 * 1024]))).build()));
+
+        assertFalse(retrieval.getStats(GetStatsRequest.getDefaultInstance()).getEntriesMap().isEmpty());
+        RestAssured.get("/q/health/ready").then().statusCode(200);
+    }
+
+    @Test
+    void metricsAreExposedForPrometheus() {
+        RestAssured.get("/q/metrics").then().statusCode(200)
+                .body(org.hamcrest.Matchers.containsString("jvm_memory_used_bytes"));
+    }
+
+    static void assertStatus(Status.Code code, String messagePart, Runnable call) {
+        StatusRuntimeException e = assertThrows(StatusRuntimeException.class, call::run);
+        assertEquals(code, e.getStatus().getCode(), String.valueOf(e.getStatus().getDescription()));
+        String d = String.valueOf(e.getStatus().getDescription());
+        assertTrue(d.contains(messagePart), "message '" + d + "' should contain '" + messagePart + "'");
+    }
+}
