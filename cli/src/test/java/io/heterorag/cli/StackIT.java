@@ -1,0 +1,389 @@
+package io.heterorag.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.google.protobuf.ByteString;
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.heterorag.proto.v1.AnswerEvent;
+import io.heterorag.proto.v1.AnswerRequest;
+import io.heterorag.proto.v1.AnswerResponse;
+import io.heterorag.proto.v1.ClinicalRagGrpc;
+import io.heterorag.proto.v1.GetStatsRequest;
+import io.heterorag.proto.v1.GetTraceRequest;
+import io.heterorag.proto.v1.Image;
+import io.heterorag.proto.v1.ListTracesRequest;
+import io.heterorag.proto.v1.Modality;
+import io.heterorag.proto.v1.ReportHit;
+import io.heterorag.proto.v1.RetrievalGrpc;
+import io.heterorag.proto.v1.Trace;
+import io.heterorag.proto.v1.TuningGrpc;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+
+/**
+ * The whole platform across processes, driven through ./heterorag exactly as a user would: a real
+ * KRaft broker and the four packaged services as separate JVMs, a slice of MedPix train ingested,
+ * questions over gRPC and the CLI, the trace arriving in tuning-service through Kafka, then a
+ * restart that must lose and duplicate nothing.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class StackIT {
+
+    static final Path ROOT = Path.of(System.getProperty("repo.root", "..")).toAbsolutePath().normalize();
+    static final Path MEDPIX = Path.of(System.getProperty("medpix.dir", "../../shared/data/medpix-2.0")).toAbsolutePath();
+    static final Path WORK = Path.of("target/it").toAbsolutePath();
+    static final Path SLICE = WORK.resolve("medpix-slice");
+    static final int OFFSET = 10000;
+    static final int CASES = 20;
+    static final ObjectMapper JSON = new ObjectMapper();
+
+    static Map<String, String> endpoints;
+    static ManagedChannel generation;
+    static ManagedChannel retrieval;
+    static ManagedChannel tuning;
+    static JsonNode firstCase;
+    static String traceId;
+    static Map<String, Long> countsBeforeRestart;
+    static long tracesBeforeRestart;
+
+    record Run(int exit, String out, String err) {
+    }
+
+    @BeforeAll
+    static void startStack() throws Exception {
+        if (Files.isDirectory(WORK.resolve("stack"))) {
+            heterorag("down"); // a stack left by an aborted run
+        }
+        deleteRecursively(WORK);
+        Files.createDirectories(WORK);
+        makeSlice();
+        Run up = heterorag("up");
+        assertEquals(0, up.exit(), up.err());
+        endpoints = parseEndpoints(up.out());
+        assertEquals(Set.of("kafka", "retrieval", "querygen", "generation", "tuning"), endpoints.keySet(), up.out());
+        generation = channel("generation");
+        retrieval = channel("retrieval");
+        tuning = channel("tuning");
+    }
+
+    @AfterAll
+    static void stopStack() throws Exception {
+        for (ManagedChannel c : new ManagedChannel[] {generation, retrieval, tuning}) {
+            if (c != null) {
+                c.shutdownNow();
+            }
+        }
+        heterorag("down");
+    }
+
+    @Test
+    @Order(1)
+    void upIsIdempotentAndPrintsTheSameEndpoints() throws Exception {
+        Run again = heterorag("up");
+        assertEquals(0, again.exit(), again.err());
+        assertEquals(endpoints, parseEndpoints(again.out()));
+        assertEquals(0, heterorag("status").exit());
+    }
+
+    @Test
+    @Order(2)
+    void ingestStoresTheSliceAndIsIdempotent() throws Exception {
+        Run ingest = heterorag("ingest", "medpix", SLICE.toString(), "--split", "train");
+        assertEquals(0, ingest.exit(), ingest.err());
+        long images = Files.readAllLines(SLICE.resolve("descriptions_train.jsonl")).size();
+        long topics = Files.readAllLines(SLICE.resolve("topics.jsonl")).size();
+        assertTrue(ingest.out().contains("reports-radiology: " + images + " stored, 0 unchanged, 0 rejected"), ingest.out());
+        assertTrue(ingest.out().contains("corpus-book: " + topics + " stored"), ingest.out());
+        Map<String, Long> counts = stats();
+        assertEquals(images, counts.get("reports-radiology"));
+        assertTrue(counts.get("corpus-book") >= topics, "topics are chunked into at least one entry each");
+        assertEquals(0, counts.get("corpus-graph"), "graph is reserved, empty");
+    }
+
+    @Test
+    @Order(3)
+    void anImageAndQuestionGetRelevantEvidenceAndAnAnswer() throws Exception {
+        String image = firstCase.path("TAC").size() > 0 ? firstCase.path("TAC").get(0).asText() : firstCase.path("MRI").get(0).asText();
+        String question = firstCase.path("Case").path("History").asText() + " What is the most likely diagnosis?";
+        AnswerResponse res = ClinicalRagGrpc.newBlockingStub(generation).answer(AnswerRequest.newBuilder()
+                .setRequestId("it-1").setImage(Image.newBuilder().setMediaType("image/jpeg")
+                        .setData(ByteString.copyFrom(Files.readAllBytes(MEDPIX.resolve("images/" + image + ".jpg")))))
+                .setModality(Modality.RADIOLOGY).setQuestion(question).build());
+        traceId = res.getTraceId();
+
+        Set<String> ingested = sliceImageIds();
+        assertFalse(res.getReportsList().isEmpty());
+        assertEquals("medpix:" + image, res.getReports(0).getId(), "an ingested image finds its own report first");
+        for (ReportHit r : res.getReportsList()) {
+            assertTrue(ingested.contains(r.getId()), r.getId() + " comes from the ingested slice");
+        }
+        assertFalse(res.getKnowledgeList().isEmpty());
+        Set<String> questionWords = words(question);
+        assertTrue(res.getKnowledgeList().stream().anyMatch(k -> !intersection(words(k.getText()), questionWords).isEmpty()),
+                "a knowledge hit shares words with the question");
+        assertFalse(res.getQueriesList().isEmpty());
+        assertFalse(res.getAnswer().isBlank());
+        assertFalse(res.getCandidatesList().isEmpty());
+        assertEquals("extractive-evidence-ranker@1", res.getModels().getAnswerer());
+        assertTrue(res.getLatenciesList().stream().anyMatch(l -> l.getStage().equals("total")));
+    }
+
+    @Test
+    @Order(4)
+    void streamingSendsEvidenceFirstThenSegmentsThenTheResponse() throws Exception {
+        String image = sliceImageIds().iterator().next().substring("medpix:".length());
+        Iterator<AnswerEvent> events = ClinicalRagGrpc.newBlockingStub(generation).streamAnswer(AnswerRequest.newBuilder()
+                .setImage(Image.newBuilder().setData(ByteString.copyFrom(Files.readAllBytes(MEDPIX.resolve("images/" + image + ".jpg")))))
+                .setQuestion("What abnormality is shown?").build());
+        List<AnswerEvent.EventCase> kinds = new ArrayList<>();
+        AnswerResponse done = null;
+        StringBuilder text = new StringBuilder();
+        while (events.hasNext()) {
+            AnswerEvent e = events.next();
+            kinds.add(e.getEventCase());
+            if (e.hasSegment()) {
+                text.append(e.getSegment().getText());
+            }
+            if (e.hasDone()) {
+                done = e.getDone();
+            }
+        }
+        assertEquals(AnswerEvent.EventCase.EVIDENCE, kinds.get(0));
+        assertEquals(AnswerEvent.EventCase.DONE, kinds.get(kinds.size() - 1));
+        assertTrue(kinds.contains(AnswerEvent.EventCase.SEGMENT));
+        assertEquals(done.getAnswer(), text.toString(), "the segments make up the answer");
+    }
+
+    @Test
+    @Order(5)
+    void theCliAnswersInJsonAndRefusesBadInputWithOneLine() throws Exception {
+        String image = sliceImageIds().iterator().next().substring("medpix:".length());
+        Run ask = heterorag("ask", "--image", MEDPIX.resolve("images/" + image + ".jpg").toString(), "--modality", "radiology",
+                "--question", "What is the most likely diagnosis?", "--json");
+        assertEquals(0, ask.exit(), ask.err());
+        JsonNode json = JSON.readTree(ask.out());
+        for (String field : List.of("answer", "reports", "knowledge", "queries", "trace_id")) {
+            assertTrue(json.has(field), "ask --json has " + field);
+        }
+        JsonNode report = json.path("reports").get(0);
+        assertTrue(report.has("id") && report.has("score") && report.has("text"), report.toString());
+        JsonNode hit = json.path("knowledge").get(0);
+        assertTrue(hit.has("corpus") && hit.has("id") && hit.has("score") && hit.has("text"), hit.toString());
+
+        Path notImage = WORK.resolve("not-an-image.jpg");
+        Files.writeString(notImage, "plain text, not pixels");
+        Path truncated = WORK.resolve("truncated.jpg");
+        Files.write(truncated, Arrays.copyOf(Files.readAllBytes(MEDPIX.resolve("images/" + image + ".jpg")), 400));
+        for (List<String> bad : List.of(
+                List.of("ask", "--image", notImage.toString(), "--question", "q"),
+                List.of("ask", "--image", truncated.toString(), "--question", "q"),
+                List.of("ask", "--image", WORK.resolve("missing.png").toString(), "--question", "q"),
+                List.of("ask", "--image", notImage.toString(), "--modality", "dental", "--question", "q"))) {
+            Run r = heterorag(bad.toArray(String[]::new));
+            assertTrue(r.exit() != 0, bad.toString());
+            assertEquals(1, r.err().strip().lines().count(), "one line on stderr: " + r.err());
+            assertTrue(r.err().startsWith("error: "), r.err());
+        }
+        assertTrue(heterorag("ask", "--image", truncated.toString(), "--question", "q").err().contains("INVALID_ARGUMENT"));
+        assertEquals(0, heterorag("status").exit(), "the stack is healthy after bad input");
+    }
+
+    @Test
+    @Order(6)
+    void theTraceReachesTuningThroughKafka() throws Exception {
+        Trace t = awaitTrace(traceId);
+        assertEquals("it-1", t.getRequestId());
+        assertEquals(64, t.getImageSha256().length());
+        assertTrue(t.getImageBytes() > 0);
+        assertFalse(t.getReportsList().isEmpty());
+        assertTrue(t.getKnowledgeList().stream().allMatch(k -> !k.getId().isEmpty()));
+    }
+
+    @Test
+    @Order(7)
+    void evalDiagnosisPrintsTheFiguresWithAndWithoutTheImage() throws Exception {
+        for (String mode : List.of("--json", "--no-image")) {
+            List<String> args = new ArrayList<>(List.of("eval", "diagnosis", "--data", SLICE.toString(), "--split", "train",
+                    "--limit", "3", "--json"));
+            if (mode.equals("--no-image")) {
+                args.add("--no-image");
+            }
+            Run r = heterorag(args.toArray(String[]::new));
+            assertEquals(0, r.exit(), r.err());
+            JsonNode json = JSON.readTree(r.out());
+            assertEquals(3, json.path("n").asInt());
+            assertTrue(json.path("top1").asDouble() <= json.path("top5").asDouble());
+            assertTrue(json.path("latency_ms").has("knowledge"));
+            assertEquals(mode.equals("--no-image"), !json.path("latency_ms").has("reports"));
+        }
+    }
+
+    @Test
+    @Order(8)
+    void aRestartLosesNothingAndDuplicatesNothing() throws Exception {
+        // let the eval's traces land before counting
+        Thread.sleep(3000);
+        countsBeforeRestart = stats();
+        tracesBeforeRestart = traceTotal();
+        assertTrue(tracesBeforeRestart >= 8, "one trace per answered request so far: " + tracesBeforeRestart);
+
+        assertEquals(0, heterorag("down").exit());
+        assertTrue(heterorag("status").exit() != 0);
+        Run up = heterorag("up");
+        assertEquals(0, up.exit(), up.err());
+        for (ManagedChannel c : new ManagedChannel[] {generation, retrieval, tuning}) {
+            c.shutdownNow();
+        }
+        generation = channel("generation");
+        retrieval = channel("retrieval");
+        tuning = channel("tuning");
+
+        assertEquals(countsBeforeRestart, stats());
+        awaitTrace(traceId);
+        Thread.sleep(3000); // any re-delivered trace would arrive now
+        assertEquals(tracesBeforeRestart, traceTotal());
+
+        Run again = heterorag("ingest", "medpix", SLICE.toString(), "--split", "train");
+        assertEquals(0, again.exit(), again.err());
+        assertTrue(again.out().contains("reports-radiology: 0 stored"), again.out());
+        assertTrue(again.out().contains("corpus-book: 0 stored"), again.out());
+        assertEquals(countsBeforeRestart, stats());
+    }
+
+    // --- helpers
+
+    static Run heterorag(String... args) throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>(List.of("bash", ROOT.resolve("heterorag").toString()));
+        cmd.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(cmd).directory(ROOT.toFile());
+        pb.environment().put("HETERORAG_HOME", WORK.resolve("stack").toString());
+        pb.environment().put("HETERORAG_PORT_OFFSET", String.valueOf(OFFSET));
+        pb.environment().put("HETERORAG_SKIP_BUILD", "1");
+        Path out = Files.createTempFile(WORK, "out", ".txt");
+        Path err = Files.createTempFile(WORK, "err", ".txt");
+        Process p = pb.redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+        if (!p.waitFor(300, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            throw new AssertionError("heterorag " + String.join(" ", args) + " did not finish in 300 s: " + Files.readString(err));
+        }
+        return new Run(p.exitValue(), Files.readString(out), Files.readString(err));
+    }
+
+    static Map<String, String> parseEndpoints(String out) {
+        Map<String, String> m = new LinkedHashMap<>();
+        out.lines().filter(l -> l.matches("[a-z]+=127\\.0\\.0\\.1:\\d+")).forEach(l -> m.put(l.split("=")[0], l.split("=")[1]));
+        return m;
+    }
+
+    static ManagedChannel channel(String name) {
+        return ManagedChannelBuilder.forTarget(endpoints.get(name)).usePlaintext().maxInboundMessageSize(64 << 20).build();
+    }
+
+    static Map<String, Long> stats() {
+        return RetrievalGrpc.newBlockingStub(retrieval).getStats(GetStatsRequest.getDefaultInstance()).getEntriesMap();
+    }
+
+    static long traceTotal() {
+        return TuningGrpc.newBlockingStub(tuning).listTraces(ListTracesRequest.newBuilder().setPageSize(1).build()).getTotal();
+    }
+
+    static Trace awaitTrace(String id) throws InterruptedException {
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (true) {
+            try {
+                return TuningGrpc.newBlockingStub(tuning).getTrace(GetTraceRequest.newBuilder().setTraceId(id).build());
+            } catch (StatusRuntimeException e) {
+                if (e.getStatus().getCode() != Status.Code.NOT_FOUND && e.getStatus().getCode() != Status.Code.UNAVAILABLE) {
+                    throw e;
+                }
+                assertTrue(System.nanoTime() < end, "trace " + id + " not in tuning-service within 60 s");
+                Thread.sleep(250);
+            }
+        }
+    }
+
+    /** The first CASES train cases with their images and topics, in the MedPix layout (images linked). */
+    static void makeSlice() throws IOException {
+        Files.createDirectories(SLICE);
+        List<String> cases = Files.readAllLines(MEDPIX.resolve("data_train.jsonl")).subList(0, CASES);
+        firstCase = JSON.readTree(cases.get(0));
+        Set<String> caseIds = new HashSet<>();
+        Set<String> titles = new HashSet<>();
+        for (String c : cases) {
+            JsonNode n = JSON.readTree(c);
+            caseIds.add(n.path("U_id").asText());
+            titles.add(n.path("Topic").path("Title").asText());
+        }
+        Files.write(SLICE.resolve("data_train.jsonl"), cases);
+        Files.write(SLICE.resolve("descriptions_train.jsonl"), Files.readAllLines(MEDPIX.resolve("descriptions_train.jsonl"))
+                .stream().filter(l -> caseIds.contains(field(l, "U_id"))).toList());
+        Files.write(SLICE.resolve("topics.jsonl"), Files.readAllLines(MEDPIX.resolve("topics.jsonl")).stream()
+                .filter(l -> titles.contains(field(l, "title"))).toList());
+        Files.createSymbolicLink(SLICE.resolve("images"), MEDPIX.resolve("images"));
+    }
+
+    static Set<String> sliceImageIds() throws IOException {
+        return Files.readAllLines(SLICE.resolve("descriptions_train.jsonl")).stream().map(l -> "medpix:" + field(l, "image"))
+                .collect(Collectors.toCollection(java.util.LinkedHashSet::new));
+    }
+
+    static String field(String jsonLine, String name) {
+        try {
+            return JSON.readTree(jsonLine).path(name).asText();
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static Set<String> words(String text) {
+        return Arrays.stream(text.toLowerCase(Locale.ROOT).split("[^a-z]+")).filter(w -> w.length() > 4)
+                .collect(Collectors.toSet());
+    }
+
+    static Set<String> intersection(Set<String> a, Set<String> b) {
+        Set<String> s = new HashSet<>(a);
+        s.retainAll(b);
+        return s;
+    }
+
+    static void deleteRecursively(Path p) throws IOException {
+        if (!Files.exists(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        if (Files.isDirectory(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            try (var children = Files.list(p)) {
+                for (Path c : children.toList()) {
+                    deleteRecursively(c);
+                }
+            }
+        }
+        Files.delete(p);
+    }
+}
