@@ -15,6 +15,7 @@ import io.heterorag.proto.v1.AnswerResponse;
 import io.heterorag.proto.v1.ClinicalRagGrpc;
 import io.heterorag.proto.v1.Image;
 import io.heterorag.proto.v1.KnowledgeHit;
+import io.heterorag.proto.v1.Modality;
 import io.heterorag.proto.v1.ReportHit;
 import io.heterorag.proto.v1.Task;
 
@@ -31,8 +32,8 @@ final class AskCommand {
         }
         AnswerRequest req = AnswerRequest.newBuilder()
                 .setImage(Image.newBuilder().setData(ByteString.copyFrom(IngestCommand.read(image))).setMediaType(mediaType(image)))
-                .setModality(Main.modality(args.get("modality", "radiology")))
-                .setTask(task(args.get("task", "open_vqa")))
+                .setModality(Main.protoEnum(Modality.class, args.get("modality", "radiology"), "radiology, ophthalmology, pathology"))
+                .setTask(Main.protoEnum(Task.class, args.get("task", "open_vqa"), "closed_vqa, open_vqa, report_generation"))
                 .setQuestion(args.required("question"))
                 .build();
         ClinicalRagGrpc.ClinicalRagBlockingStub stub = ClinicalRagGrpc.newBlockingStub(channel);
@@ -90,18 +91,6 @@ final class AskCommand {
             return "application/dicom";
         }
         return ""; // the service sniffs the bytes
-    }
-
-    static Task task(String name) {
-        try {
-            Task t = Task.valueOf(name.toUpperCase(Locale.ROOT));
-            if (t != Task.UNRECOGNIZED && t != Task.TASK_UNSPECIFIED) {
-                return t;
-            }
-        } catch (IllegalArgumentException ignored) {
-            // reported below
-        }
-        throw new Args.UsageException("unknown task " + name + " (closed_vqa, open_vqa, report_generation)");
     }
 
     private static String oneLine(String s, int max) {

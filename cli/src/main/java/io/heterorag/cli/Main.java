@@ -1,6 +1,5 @@
 package io.heterorag.cli;
 
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
@@ -9,7 +8,6 @@ import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.heterorag.proto.v1.Modality;
 
 /**
  * The Java side of ./heterorag: ingest, ask and eval against a running stack. Endpoints come from
@@ -92,19 +90,16 @@ public final class Main {
         return v == null || v.isBlank() ? fallback : v;
     }
 
-    static Modality modality(String name) {
+    /** A proto enum by its lower-case name; the UNSPECIFIED (0) and UNRECOGNIZED values are refused. */
+    static <E extends Enum<E>> E protoEnum(Class<E> type, String name, String accepted) {
         try {
-            Modality m = Modality.valueOf(name.toUpperCase(Locale.ROOT));
-            if (m != Modality.UNRECOGNIZED && m != Modality.MODALITY_UNSPECIFIED) {
-                return m;
+            E v = Enum.valueOf(type, name.toUpperCase(Locale.ROOT));
+            if (v.ordinal() != 0 && !v.name().equals("UNRECOGNIZED")) {
+                return v;
             }
         } catch (IllegalArgumentException ignored) {
             // reported below with the accepted names
         }
-        throw new Args.UsageException("unknown modality " + name + " (radiology, ophthalmology, pathology)");
-    }
-
-    static String[] words(String s) {
-        return Arrays.stream(s.split(",")).map(String::strip).filter(w -> !w.isEmpty()).toArray(String[]::new);
+        throw new Args.UsageException("unknown " + type.getSimpleName().toLowerCase(Locale.ROOT) + " " + name + " (" + accepted + ")");
     }
 }

@@ -212,6 +212,12 @@ class StackIT {
             assertTrue(r.err().startsWith("error: "), r.err());
         }
         assertTrue(heterorag("ask", "--image", truncated.toString(), "--question", "q").err().contains("INVALID_ARGUMENT"));
+        StatusRuntimeException late = org.junit.jupiter.api.Assertions.assertThrows(StatusRuntimeException.class,
+                () -> ClinicalRagGrpc.newBlockingStub(generation).answer(AnswerRequest.newBuilder().setQuestion("q")
+                        .setImage(Image.newBuilder().setData(ByteString.copyFrom(Files.readAllBytes(MEDPIX.resolve("images/" + image + ".jpg")))))
+                        .setOptions(io.heterorag.proto.v1.AnswerOptions.newBuilder().setDeadlineMs(1)).build()));
+        assertEquals(Status.Code.DEADLINE_EXCEEDED, late.getStatus().getCode(), late.getStatus().toString());
+        assertTrue(late.getStatus().getDescription().startsWith("stage "), late.getStatus().toString());
         assertEquals(0, heterorag("status").exit(), "the stack is healthy after bad input");
     }
 

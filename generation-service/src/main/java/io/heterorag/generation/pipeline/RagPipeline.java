@@ -93,18 +93,18 @@ public class RagPipeline {
         ModelVersions.Builder models = ModelVersions.newBuilder().setAnswerer(ExtractiveAnswerer.ID);
 
         RetrieveReportsResponse r = req.getOptions().getSkipReports() ? RetrieveReportsResponse.getDefaultInstance()
-                : stage("reports", latencies, () -> retrieval.withDeadline(stageDeadline(deadline))
+                : stage("reports", latencies, deadline, () -> retrieval.withDeadline(stageDeadline(deadline))
                         .retrieveReports(RetrieveReportsRequest.newBuilder().setImage(req.getImage()).setModality(modality)
                                 .setK(req.getOptions().getReportK()).build()));
         List<ReportHit> reports = r.getReportsList();
         models.setImageEncoder(r.getImageEncoder());
         List<String> reportTexts = reports.stream().map(ReportHit::getText).toList();
-        GenerateQueriesResponse q = stage("queries", latencies, () -> querygen.withDeadline(stageDeadline(deadline))
+        GenerateQueriesResponse q = stage("queries", latencies, deadline, () -> querygen.withDeadline(stageDeadline(deadline))
                 .generateQueries(GenerateQueriesRequest.newBuilder().setQuestion(req.getQuestion()).setModality(modality)
                         .setTask(task).addAllReportTexts(reportTexts).addAllCorpora(req.getOptions().getCorporaList()).build()));
         models.setQueryGenerator(q.getGenerator());
 
-        List<KnowledgeHit> knowledge = stage("knowledge", latencies, () -> {
+        List<KnowledgeHit> knowledge = stage("knowledge", latencies, deadline, () -> {
             List<KnowledgeHit> hits = new ArrayList<>();
             Set<String> seen = new HashSet<>();
             for (CorpusQuery cq : q.getQueriesList()) {
@@ -120,7 +120,7 @@ public class RagPipeline {
         onEvidence.accept(Evidence.newBuilder().addAllReports(reports).addAllKnowledge(knowledge)
                 .addAllQueries(q.getQueriesList()).build());
 
-        ExtractiveAnswerer.Answer answer = stage("answer", latencies, () -> answerer.answer(task, reports, knowledge));
+        ExtractiveAnswerer.Answer answer = stage("answer", latencies, deadline, () -> answerer.answer(task, reports, knowledge));
         latencies.add(StageLatency.newBuilder().setStage("total").setMillis((System.nanoTime() - started) / 1e6).build());
 
         String traceId = UUID.randomUUID().toString();
@@ -170,7 +170,11 @@ public class RagPipeline {
         return stage.isBefore(overall) ? stage : overall;
     }
 
-    private <T> T stage(String name, List<StageLatency> latencies, Supplier<T> body) {
+    private <T> T stage(String name, List<StageLatency> latencies, Deadline deadline, Supplier<T> body) {
+        if (deadline.isExpired()) {
+            throw Status.DEADLINE_EXCEEDED.withDescription("stage " + name + ": the request's deadline passed before it started")
+                    .asRuntimeException();
+        }
         long t0 = System.nanoTime();
         try {
             T result = body.get();
