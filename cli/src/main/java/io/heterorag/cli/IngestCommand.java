@@ -73,13 +73,18 @@ final class IngestCommand {
             unchanged += res.getUnchanged();
             rejected += res.getRejectedCount();
             res.getRejectedList().forEach(r -> System.err.println("rejected " + r.getId() + ": " + r.getReason()));
-            double secs = (System.nanoTime() - t0) / 1e9;
-            System.err.printf("\r%s: %d/%d (%d stored, %d unchanged, %d rejected) %.1f records/s", what,
-                    Math.min(records.size(), i + batchSize), records.size(), stored, unchanged, rejected,
-                    Math.min(records.size(), i + batchSize) / Math.max(secs, 1e-3));
+            if (System.console() != null) { // progress on a terminal only; scripts get the summary line
+                double secs = (System.nanoTime() - t0) / 1e9;
+                int done = Math.min(records.size(), i + batchSize);
+                System.err.printf("\r%s: %d/%d (%d stored, %d unchanged, %d rejected) %.1f records/s", what, done,
+                        records.size(), stored, unchanged, rejected, done / Math.max(secs, 1e-3));
+            }
         }
-        System.err.println();
-        System.out.printf("%s: %d stored, %d unchanged, %d rejected%n", what, stored, unchanged, rejected);
+        if (System.console() != null) {
+            System.err.println();
+        }
+        System.out.printf("%s: %d stored, %d unchanged, %d rejected in %.1f s%n", what, stored, unchanged, rejected,
+                (System.nanoTime() - t0) / 1e9);
         return rejected;
     }
 

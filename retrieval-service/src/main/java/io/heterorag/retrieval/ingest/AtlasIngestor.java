@@ -17,7 +17,7 @@ import io.heterorag.proto.v1.DocumentRecord;
 import io.heterorag.proto.v1.Modality;
 import io.heterorag.proto.v1.RejectedRecord;
 import io.heterorag.proto.v1.ReportRecord;
-import io.heterorag.retrieval.model.ImageDecoder;
+import io.heterorag.model.ImageDecoder;
 import io.heterorag.retrieval.model.Models;
 import io.heterorag.retrieval.store.Collection;
 import io.heterorag.retrieval.store.VectorStore;

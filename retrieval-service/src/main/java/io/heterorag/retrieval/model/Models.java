@@ -1,8 +1,5 @@
 package io.heterorag.retrieval.model;
 
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.EnumMap;
 import java.util.Map;
@@ -11,9 +8,14 @@ import java.util.Optional;
 import jakarta.annotation.PreDestroy;
 import jakarta.inject.Singleton;
 
-import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
+import io.heterorag.model.BaselineImageBundle;
+import io.heterorag.model.ExecutionProviders;
+import io.heterorag.model.ImageEncoder;
+import io.heterorag.model.TextEncoder;
 import io.heterorag.proto.v1.Modality;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
 import io.quarkus.logging.Log;
 import io.quarkus.runtime.Startup;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
@@ -21,28 +23,28 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
 /**
  * The models retrieval-service serves: the text encoder for corpora (all-MiniLM-L6-v2, int8, from its
  * Maven jar) and one image encoder bundle per modality (the configured ModCLIP bundle, or the
- * untrained baseline thumbnail encoder when none is configured). ONNX Runtime on CPU.
+ * untrained baseline thumbnail encoder when none is configured). ONNX Runtime, on the execution
+ * provider chosen by heterorag.models.execution-provider (auto: CUDA where the GPU build and a device are there).
  */
 @Singleton
 @Startup
 public class Models {
 
-    static final String TEXT_MODEL = "all-minilm-l6-v2-q";
-
+    private final String provider;
     private final TextEncoder text;
     private final Map<Modality, ImageEncoder> images = new EnumMap<>(Modality.class);
 
     public Models(@ConfigProperty(name = "heterorag.retrieval.data-dir", defaultValue = "data/retrieval") Path dataDir,
             @ConfigProperty(name = "heterorag.models.intra-op-threads", defaultValue = "0") int threads,
+            @ConfigProperty(name = "heterorag.models.execution-provider", defaultValue = "auto") String provider,
+            MeterRegistry metrics,
             @ConfigProperty(name = "heterorag.models.image-bundle.radiology") Optional<Path> radiology,
             @ConfigProperty(name = "heterorag.models.image-bundle.ophthalmology") Optional<Path> ophthalmology,
             @ConfigProperty(name = "heterorag.models.image-bundle.pathology") Optional<Path> pathology) {
-        try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
-            if (threads > 0) {
-                options.setIntraOpNumThreads(threads);
-            }
-            this.text = new TextEncoder(TEXT_MODEL + "@langchain4j-1.19.0-beta29", resource(TEXT_MODEL + ".onnx"),
-                    resourceStream(TEXT_MODEL + "-tokenizer.json"), 256, options);
+        ExecutionProviders.Choice ep = ExecutionProviders.choose(provider, threads);
+        this.provider = ep.provider();
+        try (OrtSession.SessionOptions options = ep.options()) {
+            this.text = TextEncoder.miniLm(options);
             Path baseline = dataDir.resolve("models").resolve(BaselineImageBundle.NAME + "-" + BaselineImageBundle.VERSION);
             Map<Modality, Optional<Path>> configured = Map.of(Modality.RADIOLOGY, radiology,
                     Modality.OPHTHALMOLOGY, ophthalmology, Modality.PATHOLOGY, pathology);
@@ -59,12 +61,11 @@ public class Models {
                     enc = shared;
                 }
                 images.put(m, enc);
-                Log.infof("image encoder for %s: %s (dim %d), CPU execution provider", m, enc.id(), enc.dimension());
+                Log.infof("image encoder for %s: %s (dim %d), %s execution provider", m, enc.id(), enc.dimension(), this.provider);
             }
-            Log.infof("text encoder: %s (dim %d), CPU execution provider", text.name(), text.dimension());
-        } catch (OrtException e) {
-            throw new IllegalStateException(e);
+            Log.infof("text encoder: %s (dim %d), %s execution provider", text.name(), text.dimension(), this.provider);
         }
+        metrics.gauge("heterorag_model_execution_provider", Tags.of("provider", this.provider), 1);
     }
 
     public TextEncoder text() {
@@ -77,22 +78,6 @@ public class Models {
             throw new IllegalArgumentException("no image encoder for modality " + m);
         }
         return e;
-    }
-
-    private static byte[] resource(String name) {
-        try (InputStream in = resourceStream(name)) {
-            return in.readAllBytes();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
-    private static InputStream resourceStream(String name) {
-        InputStream in = Models.class.getClassLoader().getResourceAsStream(name);
-        if (in == null) {
-            throw new IllegalStateException("model resource " + name + " is missing from the classpath");
-        }
-        return in;
     }
 
     @PreDestroy

@@ -1,4 +1,4 @@
-package io.heterorag.retrieval.model;
+package io.heterorag.model;
 
 /** Small vector helpers shared by the encoders and the store. */
 public final class Vectors {

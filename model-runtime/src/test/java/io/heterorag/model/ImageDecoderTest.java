@@ -1,4 +1,4 @@
-package io.heterorag.retrieval.model;
+package io.heterorag.model;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -10,14 +10,13 @@ import java.util.Arrays;
 
 import javax.imageio.ImageIO;
 
-import io.heterorag.retrieval.TestData;
 import org.junit.jupiter.api.Test;
 
 class ImageDecoderTest {
 
     @Test
     void decodesRealJpegAndPng() throws Exception {
-        BufferedImage jpeg = ImageDecoder.decode(TestData.image("MPX1007_synpic46719"), "image/jpeg");
+        BufferedImage jpeg = ImageDecoder.decode(MedPixImages.bytes("MPX1007_synpic46719"), "image/jpeg");
         assertTrue(jpeg.getWidth() > 100);
         ByteArrayOutputStream png = new ByteArrayOutputStream();
         ImageIO.write(jpeg, "png", png);
@@ -27,7 +26,7 @@ class ImageDecoderTest {
 
     @Test
     void refusesWhatIsNotAReadableImage() {
-        byte[] jpeg = TestData.image("MPX1007_synpic46719");
+        byte[] jpeg = MedPixImages.bytes("MPX1007_synpic46719");
         assertMessage("empty", () -> ImageDecoder.decode(new byte[0], ""));
         assertMessage("neither PNG", () -> ImageDecoder.decode("hello".getBytes(), ""));
         assertMessage("corrupt jpeg", () -> ImageDecoder.decode(Arrays.copyOf(jpeg, 300), "image/jpeg"));

