@@ -1,0 +1,38 @@
+package io.heterorag.model;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+
+import org.junit.jupiter.api.Test;
+
+/** The real MiniLM from its Maven jar, in ONNX Runtime. */
+class TextEncoderTest {
+
+    static double dot(float[] a, float[] b) {
+        double s = 0;
+        for (int i = 0; i < a.length; i++) {
+            s += a[i] * b[i];
+        }
+        return s;
+    }
+
+    @Test
+    void embedsMeaningNotJustWordsAndBatchesConsistently() {
+        ExecutionProviders.Choice cpu = ExecutionProviders.choose("cpu", 1);
+        try (TextEncoder enc = TextEncoder.miniLm(cpu.options())) {
+            assertEquals(384, enc.dimension());
+            List<String> texts = List.of("glioblastoma of the brain", "malignant brain tumour", "fracture of the femoral neck");
+            float[][] v = enc.embed(texts);
+            assertEquals(1.0, dot(v[0], v[0]), 1e-4);
+            assertTrue(dot(v[0], v[1]) > dot(v[0], v[2]) + 0.1, "related meaning scores higher than unrelated");
+            // the int8 model quantises activations per tensor, so a batch (with padding) shifts an embedding
+            // slightly; what must hold is that it stays the same direction
+            float[] alone = enc.embed(List.of(texts.get(2)))[0];
+            assertTrue(dot(alone, v[2]) > 0.99, "batched ~ unbatched: cosine " + dot(alone, v[2]));
+        } finally {
+            cpu.options().close();
+        }
+    }
+}
