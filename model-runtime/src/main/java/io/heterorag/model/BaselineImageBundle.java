@@ -6,15 +6,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 
-import ai.onnx.proto.OnnxMl.AttributeProto;
 import ai.onnx.proto.OnnxMl.GraphProto;
 import ai.onnx.proto.OnnxMl.ModelProto;
-import ai.onnx.proto.OnnxMl.NodeProto;
-import ai.onnx.proto.OnnxMl.OperatorSetIdProto;
-import ai.onnx.proto.OnnxMl.TensorProto;
-import ai.onnx.proto.OnnxMl.TensorShapeProto;
-import ai.onnx.proto.OnnxMl.TypeProto;
-import ai.onnx.proto.OnnxMl.ValueInfoProto;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.util.JsonFormat;
 import io.heterorag.proto.v1.ImagePreprocessing;
@@ -63,48 +56,15 @@ public final class BaselineImageBundle {
     }
 
     static ModelProto graph() {
-        GraphProto g = GraphProto.newBuilder().setName(NAME)
-                .addInput(floatInput("pixels", -1, 1, SIZE, SIZE))
-                .addOutput(floatInput("embedding", -1, (SIZE / POOL) * (SIZE / POOL)))
-                .addInitializer(TensorProto.newBuilder().setName("eps").setDataType(TensorProto.DataType.FLOAT.getNumber())
-                        .addFloatData(1e-6f))
-                .addNode(node("AveragePool", List.of("pixels"), "pooled",
-                        ints("kernel_shape", POOL, POOL), ints("strides", POOL, POOL)))
-                .addNode(node("Flatten", List.of("pooled"), "flat", AttributeProto.newBuilder().setName("axis")
-                        .setType(AttributeProto.AttributeType.INT).setI(1).build()))
-                .addNode(node("ReduceMean", List.of("flat"), "mean", ints("axes", 1)))
-                .addNode(node("Sub", List.of("flat", "mean"), "centred"))
-                .addNode(node("ReduceL2", List.of("centred"), "norm", ints("axes", 1)))
-                .addNode(node("Add", List.of("norm", "eps"), "safe_norm"))
-                .addNode(node("Div", List.of("centred", "safe_norm"), "embedding"))
-                .build();
-        return ModelProto.newBuilder().setIrVersion(7).setProducerName("heterorag")
-                .addOpsetImport(OperatorSetIdProto.newBuilder().setVersion(13)).setGraph(g).build();
-    }
-
-    private static NodeProto node(String op, List<String> in, String out, AttributeProto... attrs) {
-        NodeProto.Builder n = NodeProto.newBuilder().setOpType(op).setName(out).addAllInput(in).addOutput(out);
-        for (AttributeProto a : attrs) {
-            n.addAttribute(a);
-        }
-        return n.build();
-    }
-
-    private static AttributeProto ints(String name, long... values) {
-        AttributeProto.Builder a = AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.INTS);
-        for (long v : values) {
-            a.addInts(v);
-        }
-        return a.build();
-    }
-
-    private static ValueInfoProto floatInput(String name, long... dims) {
-        TensorShapeProto.Builder shape = TensorShapeProto.newBuilder();
-        for (long d : dims) {
-            shape.addDim(d < 0 ? TensorShapeProto.Dimension.newBuilder().setDimParam("batch").build()
-                    : TensorShapeProto.Dimension.newBuilder().setDimValue(d).build());
-        }
-        return ValueInfoProto.newBuilder().setName(name).setType(TypeProto.newBuilder().setTensorType(
-                TypeProto.Tensor.newBuilder().setElemType(TensorProto.DataType.FLOAT.getNumber()).setShape(shape))).build();
+        GraphProto.Builder g = GraphProto.newBuilder().setName(NAME)
+                .addInput(OnnxGraphs.floatValue("pixels", -1, 1, SIZE, SIZE))
+                .addOutput(OnnxGraphs.floatValue("embedding", -1, (SIZE / POOL) * (SIZE / POOL)))
+                .addNode(OnnxGraphs.node("AveragePool", List.of("pixels"), "pooled",
+                        OnnxGraphs.ints("kernel_shape", POOL, POOL), OnnxGraphs.ints("strides", POOL, POOL)))
+                .addNode(OnnxGraphs.node("Flatten", List.of("pooled"), "flat", OnnxGraphs.integer("axis", 1)))
+                .addNode(OnnxGraphs.node("ReduceMean", List.of("flat"), "mean", OnnxGraphs.ints("axes", 1)))
+                .addNode(OnnxGraphs.node("Sub", List.of("flat", "mean"), "centred"));
+        OnnxGraphs.addL2Normalize(g, "centred", "embedding");
+        return OnnxGraphs.model(g.build());
     }
 }

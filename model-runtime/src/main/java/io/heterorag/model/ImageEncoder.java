@@ -25,10 +25,12 @@ public final class ImageEncoder implements AutoCloseable {
 
     private final ModelBundleManifest manifest;
     private final OrtSession session;
+    private final OrtSession textProjection;
 
-    private ImageEncoder(ModelBundleManifest manifest, OrtSession session) {
+    private ImageEncoder(ModelBundleManifest manifest, OrtSession session, OrtSession textProjection) {
         this.manifest = manifest;
         this.session = session;
+        this.textProjection = textProjection;
     }
 
     public static ImageEncoder load(Path bundleDir, OrtSession.SessionOptions options) {
@@ -43,15 +45,17 @@ public final class ImageEncoder implements AutoCloseable {
                     + "channels 1 or 3 and one mean/std per channel");
         }
         try {
-            OrtSession session = OrtEnvironment.getEnvironment()
-                    .createSession(bundleDir.resolve(m.getOnnxFile()).toString(), options);
-            return new ImageEncoder(m, session);
+            OrtEnvironment env = OrtEnvironment.getEnvironment();
+            OrtSession session = env.createSession(bundleDir.resolve(m.getOnnxFile()).toString(), options);
+            OrtSession text = m.getTextProjectionFile().isEmpty() ? null
+                    : env.createSession(bundleDir.resolve(m.getTextProjectionFile()).toString(), options);
+            return new ImageEncoder(m, session, text);
         } catch (OrtException e) {
             throw new IllegalArgumentException("bundle " + bundleDir + ": ONNX model does not load: " + e.getMessage(), e);
         }
     }
 
-    static ModelBundleManifest readManifest(Path bundleDir) {
+    public static ModelBundleManifest readManifest(Path bundleDir) {
         Path file = bundleDir.resolve("bundle.json");
         try {
             ModelBundleManifest.Builder b = ModelBundleManifest.newBuilder();
@@ -73,8 +77,61 @@ public final class ImageEncoder implements AutoCloseable {
         return manifest.getDimension();
     }
 
+    public ModelBundleManifest manifest() {
+        return manifest;
+    }
+
     public float[][] embed(List<BufferedImage> images) {
         ImagePreprocessing p = manifest.getImage();
+        long[] shape = {images.size(), p.getChannels(), p.getSize(), p.getSize()};
+        return run(session, manifest.getInputName(), pixels(images, p), shape);
+    }
+
+    /** Embeds images already turned into the input tensor by {@link #pixels}. */
+    public float[][] embedPixels(float[] pixels, int count) {
+        ImagePreprocessing p = manifest.getImage();
+        return run(session, manifest.getInputName(), pixels, new long[] {count, p.getChannels(), p.getSize(), p.getSize()});
+    }
+
+    public boolean hasTextTower() {
+        return textProjection != null;
+    }
+
+    /** The name of the base text encoder whose embeddings {@link #embedTexts} takes. */
+    public String textBaseEncoder() {
+        return manifest.getTextBaseEncoder();
+    }
+
+    /** Projects base text embeddings (from {@link #textBaseEncoder()}) into this model's space. */
+    public float[][] embedTexts(float[][] base) {
+        if (textProjection == null) {
+            throw new IllegalStateException("image encoder " + id() + " has no text tower");
+        }
+        if (base.length == 0) {
+            return new float[0][];
+        }
+        float[] flat = new float[base.length * base[0].length];
+        for (int i = 0; i < base.length; i++) {
+            System.arraycopy(base[i], 0, flat, i * base[0].length, base[0].length);
+        }
+        return run(textProjection, "text", flat, new long[] {base.length, base[0].length});
+    }
+
+    private float[][] run(OrtSession s, String inputName, float[] input, long[] shape) {
+        try (OnnxTensor t = OnnxTensor.createTensor(OrtEnvironment.getEnvironment(), FloatBuffer.wrap(input), shape);
+                OrtSession.Result result = s.run(Map.of(inputName, t))) {
+            float[][] out = (float[][]) result.get(0).getValue();
+            for (float[] row : out) {
+                Vectors.normalize(row);
+            }
+            return out;
+        } catch (OrtException e) {
+            throw new IllegalStateException("image encoder " + id() + " failed: " + e.getMessage(), e);
+        }
+    }
+
+    /** The input tensor (NCHW, row-major) for images under a bundle's preprocessing; training uses the same. */
+    public static float[] pixels(List<BufferedImage> images, ImagePreprocessing p) {
         int size = p.getSize();
         int ch = p.getChannels();
         int plane = size * size;
@@ -99,17 +156,7 @@ public final class ImageEncoder implements AutoCloseable {
                 }
             }
         }
-        long[] shape = {images.size(), ch, size, size};
-        try (OnnxTensor input = OnnxTensor.createTensor(OrtEnvironment.getEnvironment(), FloatBuffer.wrap(pixels), shape);
-                OrtSession.Result result = session.run(Map.of(manifest.getInputName(), input))) {
-            float[][] out = (float[][]) result.get(manifest.getOutputName()).orElseThrow().getValue();
-            for (float[] row : out) {
-                Vectors.normalize(row);
-            }
-            return out;
-        } catch (OrtException e) {
-            throw new IllegalStateException("image encoder " + id() + " failed: " + e.getMessage(), e);
-        }
+        return pixels;
     }
 
     private static BufferedImage resize(BufferedImage src, int size, String mode) {
@@ -134,6 +181,9 @@ public final class ImageEncoder implements AutoCloseable {
     public void close() {
         try {
             session.close();
+            if (textProjection != null) {
+                textProjection.close();
+            }
         } catch (OrtException e) {
             throw new IllegalStateException(e);
         }

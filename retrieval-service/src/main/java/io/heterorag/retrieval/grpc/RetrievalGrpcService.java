@@ -1,5 +1,7 @@
 package io.heterorag.retrieval.grpc;
 
+import java.awt.image.BufferedImage;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Supplier;
 
@@ -7,6 +9,9 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
 import io.heterorag.proto.v1.Corpus;
+import io.heterorag.proto.v1.EmbedRequest;
+import io.heterorag.proto.v1.EmbedResponse;
+import io.heterorag.proto.v1.Image;
 import io.heterorag.proto.v1.GetStatsRequest;
 import io.heterorag.proto.v1.GetStatsResponse;
 import io.heterorag.proto.v1.IngestRequest;
@@ -19,11 +24,13 @@ import io.heterorag.proto.v1.RetrieveReportsRequest;
 import io.heterorag.proto.v1.RetrieveReportsResponse;
 import io.heterorag.proto.v1.SearchCorpusRequest;
 import io.heterorag.proto.v1.SearchCorpusResponse;
+import io.heterorag.proto.v1.Vector;
 import io.heterorag.retrieval.ingest.AtlasIngestor;
 import io.heterorag.model.ImageDecoder;
 import io.heterorag.model.ImageEncoder;
 import io.heterorag.retrieval.model.Models;
 import io.heterorag.retrieval.store.Collection;
+import io.heterorag.retrieval.store.ReportRepositories;
 import io.heterorag.retrieval.store.VectorStore;
 import io.quarkus.grpc.GrpcService;
 import io.quarkus.logging.Log;
@@ -35,19 +42,22 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
 public class RetrievalGrpcService extends RetrievalGrpc.RetrievalImplBase {
 
     static final int MAX_K = 100;
+    static final int MAX_EMBED = 256;
 
     private final VectorStore store;
+    private final ReportRepositories reports;
     private final Models models;
     private final AtlasIngestor ingestor;
     private final int defaultReportK;
     private final int defaultCorpusK;
     private final int candidates;
 
-    public RetrievalGrpcService(VectorStore store, Models models, AtlasIngestor ingestor,
+    public RetrievalGrpcService(VectorStore store, ReportRepositories reports, Models models, AtlasIngestor ingestor,
             @ConfigProperty(name = "heterorag.retrieval.report-k", defaultValue = "5") int defaultReportK,
             @ConfigProperty(name = "heterorag.retrieval.corpus-k", defaultValue = "10") int defaultCorpusK,
             @ConfigProperty(name = "heterorag.retrieval.fusion-candidates", defaultValue = "50") int candidates) {
         this.store = store;
+        this.reports = reports;
         this.models = models;
         this.ingestor = ingestor;
         this.defaultReportK = defaultReportK;
@@ -64,12 +74,15 @@ public class RetrievalGrpcService extends RetrievalGrpc.RetrievalImplBase {
             }
             int k = k(req.getK(), defaultReportK);
             var image = ImageDecoder.decode(req.getImage().getData().toByteArray(), req.getImage().getMediaType());
-            ImageEncoder encoder = models.image(m);
-            float[] v = encoder.embed(List.of(image))[0];
-            RetrieveReportsResponse.Builder res = RetrieveReportsResponse.newBuilder().setModality(m).setImageEncoder(encoder.id());
-            for (Collection.Hit h : store.reports(m).nearest(v, k)) {
-                res.addReports(ReportHit.newBuilder().setId(h.id()).setScore(h.score()).setText(h.text())
-                        .setSource(h.metadata().getOrDefault("source", "")).putAllMetadata(h.metadata()));
+            RetrieveReportsResponse.Builder res = RetrieveReportsResponse.newBuilder().setModality(m);
+            // encoder and index from one lease: a swap mid-request cannot mix them
+            try (ReportRepositories.Lease repo = reports.lease(m)) {
+                float[] v = repo.encoder().embed(List.of(image))[0];
+                res.setImageEncoder(repo.encoder().id());
+                for (Collection.Hit h : repo.collection().nearest(v, k)) {
+                    res.addReports(ReportHit.newBuilder().setId(h.id()).setScore(h.score()).setText(h.text())
+                            .setSource(h.metadata().getOrDefault("source", "")).putAllMetadata(h.metadata()));
+                }
             }
             Log.debugf("retrieveReports modality=%s image_bytes=%d hits=%d", m, req.getImage().getData().size(), res.getReportsCount());
             return res.build();
@@ -107,7 +120,55 @@ public class RetrievalGrpcService extends RetrievalGrpc.RetrievalImplBase {
 
     @Override
     public void getStats(GetStatsRequest req, StreamObserver<GetStatsResponse> out) {
-        respond(out, () -> GetStatsResponse.newBuilder().putAllEntries(store.counts()).build());
+        respond(out, () -> GetStatsResponse.newBuilder().putAllEntries(reports.counts()).putAllEntries(store.counts()).build());
+    }
+
+    @Override
+    public void embed(EmbedRequest req, StreamObserver<EmbedResponse> out) {
+        respond(out, () -> {
+            Modality m = req.getModality() == Modality.MODALITY_UNSPECIFIED ? Modality.RADIOLOGY : req.getModality();
+            if (m == Modality.UNRECOGNIZED) {
+                throw invalid("unknown modality " + req.getModalityValue());
+            }
+            if (req.getImagesCount() + req.getTextsCount() > MAX_EMBED) {
+                throw invalid("at most " + MAX_EMBED + " images and texts per call");
+            }
+            List<BufferedImage> images = new ArrayList<>();
+            for (Image i : req.getImagesList()) {
+                images.add(ImageDecoder.decode(i.getData().toByteArray(), i.getMediaType()));
+            }
+            try (ReportRepositories.Lease repo = reports.lease(m)) {
+                ImageEncoder enc = repo.encoder();
+                EmbedResponse.Builder res = EmbedResponse.newBuilder().setImageEncoder(enc.id());
+                if (!images.isEmpty()) {
+                    for (float[] v : enc.embed(images)) {
+                        res.addImages(vector(v));
+                    }
+                }
+                if (req.getTextsCount() > 0) {
+                    if (!enc.hasTextTower()) {
+                        throw Status.FAILED_PRECONDITION.withDescription("the serving image encoder " + enc.id()
+                                + " has no text tower (train and promote a ModCLIP)").asRuntimeException();
+                    }
+                    if (!models.text().name().startsWith(enc.textBaseEncoder())) {
+                        throw Status.FAILED_PRECONDITION.withDescription(enc.id() + " expects text embeddings of "
+                                + enc.textBaseEncoder() + ", this service has " + models.text().name()).asRuntimeException();
+                    }
+                    for (float[] v : enc.embedTexts(models.text().embed(req.getTextsList()))) {
+                        res.addTexts(vector(v));
+                    }
+                }
+                return res.build();
+            }
+        });
+    }
+
+    private static Vector vector(float[] v) {
+        Vector.Builder b = Vector.newBuilder();
+        for (float x : v) {
+            b.addValues(x);
+        }
+        return b.build();
     }
 
     private static int k(int requested, int fallback) {

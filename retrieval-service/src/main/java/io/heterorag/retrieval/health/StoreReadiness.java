@@ -2,25 +2,29 @@ package io.heterorag.retrieval.health;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
+import io.heterorag.retrieval.store.ReportRepositories;
 import io.heterorag.retrieval.store.VectorStore;
 import org.eclipse.microprofile.health.HealthCheck;
 import org.eclipse.microprofile.health.HealthCheckResponse;
 import org.eclipse.microprofile.health.Readiness;
 
-/** Ready while every collection of the vector store is open. */
+/** Ready while every collection (report repositories and corpora) is open. */
 @Readiness
 @ApplicationScoped
 public class StoreReadiness implements HealthCheck {
 
     private final VectorStore store;
+    private final ReportRepositories reports;
 
-    public StoreReadiness(VectorStore store) {
+    public StoreReadiness(VectorStore store, ReportRepositories reports) {
         this.store = store;
+        this.reports = reports;
     }
 
     @Override
     public HealthCheckResponse call() {
-        var b = HealthCheckResponse.named("vector-store").status(store.isOpen());
+        var b = HealthCheckResponse.named("vector-store").status(store.isOpen() && reports.isOpen());
+        reports.counts().forEach(b::withData);
         store.counts().forEach(b::withData);
         return b.build();
     }

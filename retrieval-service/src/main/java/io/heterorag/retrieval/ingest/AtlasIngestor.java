@@ -5,9 +5,11 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.HexFormat;
+import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.BiFunction;
 
 import jakarta.inject.Singleton;
 
@@ -20,6 +22,7 @@ import io.heterorag.proto.v1.ReportRecord;
 import io.heterorag.model.ImageDecoder;
 import io.heterorag.retrieval.model.Models;
 import io.heterorag.retrieval.store.Collection;
+import io.heterorag.retrieval.store.ReportRepositories;
 import io.heterorag.retrieval.store.VectorStore;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.logging.Log;
@@ -34,12 +37,14 @@ public class AtlasIngestor {
     static final int EMBED_BATCH = 16;
 
     private final VectorStore store;
+    private final ReportRepositories reports;
     private final Models models;
     private final Chunker chunker = new Chunker(1000, 200);
     private final MeterRegistry metrics;
 
-    public AtlasIngestor(VectorStore store, Models models, MeterRegistry metrics) {
+    public AtlasIngestor(VectorStore store, ReportRepositories reports, Models models, MeterRegistry metrics) {
         this.store = store;
+        this.reports = reports;
         this.models = models;
         this.metrics = metrics;
     }
@@ -50,63 +55,79 @@ public class AtlasIngestor {
 
     public Result ingest(List<AtlasRecord> records) {
         List<RejectedRecord> rejected = new ArrayList<>();
-        Map<Collection, List<AtlasRecord>> todo = new LinkedHashMap<>();
-        Map<String, BufferedImage> decoded = new LinkedHashMap<>();
-        int unchanged = 0;
+        Map<Modality, List<AtlasRecord>> byModality = new EnumMap<>(Modality.class);
+        Map<Corpus, List<AtlasRecord>> byCorpus = new EnumMap<>(Corpus.class);
         for (AtlasRecord r : records) {
             try {
-                Collection target = target(r);
-                // unchanged content is skipped before any decoding or embedding
-                if (hash(r).equals(target.storedHash(r.getId()))) {
-                    unchanged++;
-                } else {
-                    validate(r, decoded);
-                    todo.computeIfAbsent(target, c -> new ArrayList<>()).add(r);
+                if (r.getId().isBlank()) {
+                    throw new IllegalArgumentException("record id is empty");
+                }
+                switch (r.getKindCase()) {
+                    case REPORT -> {
+                        Modality m = r.getReport().getModality();
+                        if (m == Modality.MODALITY_UNSPECIFIED || m == Modality.UNRECOGNIZED) {
+                            throw new IllegalArgumentException("report modality is missing or unknown");
+                        }
+                        byModality.computeIfAbsent(m, k -> new ArrayList<>()).add(r);
+                    }
+                    case DOCUMENT -> {
+                        Corpus c = r.getDocument().getCorpus();
+                        if (c == Corpus.CORPUS_UNSPECIFIED || c == Corpus.UNRECOGNIZED) {
+                            throw new IllegalArgumentException("document corpus is missing or unknown");
+                        }
+                        byCorpus.computeIfAbsent(c, k -> new ArrayList<>()).add(r);
+                    }
+                    default -> throw new IllegalArgumentException("record has neither a report nor a document");
                 }
             } catch (IllegalArgumentException e) {
-                rejected.add(RejectedRecord.newBuilder().setId(r.getId()).setReason(e.getMessage()).build());
+                rejected.add(reject(r, e));
             }
         }
-        int stored = 0;
-        for (Map.Entry<Collection, List<AtlasRecord>> e : todo.entrySet()) {
-            List<Collection.Entry> entries = new ArrayList<>();
-            for (int i = 0; i < e.getValue().size(); i += EMBED_BATCH) {
-                List<AtlasRecord> batch = e.getValue().subList(i, Math.min(e.getValue().size(), i + EMBED_BATCH));
-                entries.addAll(batch.get(0).hasReport() ? reportEntries(batch, decoded) : documentEntries(batch));
-            }
-            e.getKey().upsert(entries);
-            stored += e.getValue().size();
-            metrics.counter("heterorag_ingested_records", "collection", e.getKey().name()).increment(e.getValue().size());
-        }
+        int[] counts = new int[2]; // stored, unchanged
+        byModality.forEach((m, group) -> reports.write(m, lease ->
+                store(lease.collection(), group, (batch, decoded) -> reportEntries(batch, lease.encoder().embed(
+                        batch.stream().map(r -> decoded.get(r.getId())).toList())), rejected, counts)));
+        byCorpus.forEach((c, group) -> store(store.corpus(c), group, (batch, decoded) -> documentEntries(batch), rejected, counts));
         if (!rejected.isEmpty()) {
             // ids and reasons only: record contents may be patient data
             Log.warnf("ingest rejected %d of %d records, first: %s (%s)", rejected.size(), records.size(),
                     rejected.get(0).getId(), rejected.get(0).getReason());
         }
-        return new Result(stored, unchanged, rejected);
+        return new Result(counts[0], counts[1], rejected);
     }
 
-    private Collection target(AtlasRecord r) {
-        if (r.getId().isBlank()) {
-            throw new IllegalArgumentException("record id is empty");
+    /** Skips unchanged records (before any decoding or embedding), validates, embeds in batches, upserts. */
+    private Void store(Collection target, List<AtlasRecord> group,
+            BiFunction<List<AtlasRecord>, Map<String, BufferedImage>, List<Collection.Entry>> embed,
+            List<RejectedRecord> rejected, int[] counts) {
+        Map<String, BufferedImage> decoded = new LinkedHashMap<>();
+        List<AtlasRecord> todo = new ArrayList<>();
+        for (AtlasRecord r : group) {
+            if (hash(r).equals(target.storedHash(r.getId()))) {
+                counts[1]++;
+                continue;
+            }
+            try {
+                validate(r, decoded);
+                todo.add(r);
+            } catch (IllegalArgumentException e) {
+                rejected.add(reject(r, e));
+            }
         }
-        return switch (r.getKindCase()) {
-            case REPORT -> {
-                Modality m = r.getReport().getModality();
-                if (m == Modality.MODALITY_UNSPECIFIED || m == Modality.UNRECOGNIZED) {
-                    throw new IllegalArgumentException("report modality is missing or unknown");
-                }
-                yield store.reports(m);
-            }
-            case DOCUMENT -> {
-                Corpus c = r.getDocument().getCorpus();
-                if (c == Corpus.CORPUS_UNSPECIFIED || c == Corpus.UNRECOGNIZED) {
-                    throw new IllegalArgumentException("document corpus is missing or unknown");
-                }
-                yield store.corpus(c);
-            }
-            default -> throw new IllegalArgumentException("record has neither a report nor a document");
-        };
+        List<Collection.Entry> entries = new ArrayList<>();
+        for (int i = 0; i < todo.size(); i += EMBED_BATCH) {
+            entries.addAll(embed.apply(todo.subList(i, Math.min(todo.size(), i + EMBED_BATCH)), decoded));
+        }
+        if (!entries.isEmpty()) {
+            target.upsert(entries);
+        }
+        counts[0] += todo.size();
+        metrics.counter("heterorag_ingested_records", "collection", target.name()).increment(todo.size());
+        return null;
+    }
+
+    private static RejectedRecord reject(AtlasRecord r, IllegalArgumentException e) {
+        return RejectedRecord.newBuilder().setId(r.getId()).setReason(e.getMessage()).build();
     }
 
     private static void validate(AtlasRecord r, Map<String, BufferedImage> decoded) {
@@ -121,9 +142,7 @@ public class AtlasIngestor {
         }
     }
 
-    private List<Collection.Entry> reportEntries(List<AtlasRecord> batch, Map<String, BufferedImage> decoded) {
-        Modality m = batch.get(0).getReport().getModality();
-        float[][] vectors = models.image(m).embed(batch.stream().map(r -> decoded.get(r.getId())).toList());
+    private static List<Collection.Entry> reportEntries(List<AtlasRecord> batch, float[][] vectors) {
         List<Collection.Entry> out = new ArrayList<>();
         for (int i = 0; i < batch.size(); i++) {
             AtlasRecord r = batch.get(i);

@@ -1,7 +1,6 @@
 package io.heterorag.retrieval.model;
 
 import java.nio.file.Path;
-import java.util.EnumMap;
 import java.util.Map;
 import java.util.Optional;
 
@@ -22,17 +21,19 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 /**
  * The models retrieval-service serves: the text encoder for corpora (all-MiniLM-L6-v2, int8, from its
- * Maven jar) and one image encoder bundle per modality (the configured ModCLIP bundle, or the
- * untrained baseline thumbnail encoder when none is configured). ONNX Runtime, on the execution
- * provider chosen by heterorag.models.execution-provider (auto: CUDA where the GPU build and a device are there).
+ * Maven jar) and the image encoder bundles of the report repositories (the configured bundle of a
+ * modality, or the untrained baseline thumbnail encoder). ONNX Runtime, on the execution provider
+ * chosen by heterorag.models.execution-provider (auto: CUDA where the GPU build and a device are there).
  */
 @Singleton
 @Startup
 public class Models {
 
     private final String provider;
+    private final int threads;
     private final TextEncoder text;
-    private final Map<Modality, ImageEncoder> images = new EnumMap<>(Modality.class);
+    private final Path baseline;
+    private final Map<Modality, Optional<Path>> configured;
 
     public Models(@ConfigProperty(name = "heterorag.retrieval.data-dir", defaultValue = "data/retrieval") Path dataDir,
             @ConfigProperty(name = "heterorag.models.intra-op-threads", defaultValue = "0") int threads,
@@ -43,28 +44,14 @@ public class Models {
             @ConfigProperty(name = "heterorag.models.image-bundle.pathology") Optional<Path> pathology) {
         ExecutionProviders.Choice ep = ExecutionProviders.choose(provider, threads);
         this.provider = ep.provider();
+        this.threads = threads;
         try (OrtSession.SessionOptions options = ep.options()) {
             this.text = TextEncoder.miniLm(options);
-            Path baseline = dataDir.resolve("models").resolve(BaselineImageBundle.NAME + "-" + BaselineImageBundle.VERSION);
-            Map<Modality, Optional<Path>> configured = Map.of(Modality.RADIOLOGY, radiology,
-                    Modality.OPHTHALMOLOGY, ophthalmology, Modality.PATHOLOGY, pathology);
-            ImageEncoder shared = null;
-            for (Modality m : configured.keySet()) {
-                Optional<Path> bundle = configured.get(m);
-                ImageEncoder enc;
-                if (bundle.isPresent()) {
-                    enc = ImageEncoder.load(bundle.get(), options);
-                } else {
-                    if (shared == null) {
-                        shared = ImageEncoder.load(BaselineImageBundle.materialize(baseline), options);
-                    }
-                    enc = shared;
-                }
-                images.put(m, enc);
-                Log.infof("image encoder for %s: %s (dim %d), %s execution provider", m, enc.id(), enc.dimension(), this.provider);
-            }
-            Log.infof("text encoder: %s (dim %d), %s execution provider", text.name(), text.dimension(), this.provider);
         }
+        this.baseline = dataDir.resolve("models").resolve(BaselineImageBundle.NAME + "-" + BaselineImageBundle.VERSION);
+        this.configured = Map.of(Modality.RADIOLOGY, radiology, Modality.OPHTHALMOLOGY, ophthalmology,
+                Modality.PATHOLOGY, pathology);
+        Log.infof("text encoder: %s (dim %d), %s execution provider", text.name(), text.dimension(), this.provider);
         metrics.gauge("heterorag_model_execution_provider", Tags.of("provider", this.provider), 1);
     }
 
@@ -72,17 +59,24 @@ public class Models {
         return text;
     }
 
-    public ImageEncoder image(Modality m) {
-        ImageEncoder e = images.get(m);
-        if (e == null) {
-            throw new IllegalArgumentException("no image encoder for modality " + m);
+    /** The bundle a modality starts with when nothing was promoted: the configured one, else the baseline. */
+    public Path configuredImageBundle(Modality m) {
+        return configured.getOrDefault(m, Optional.empty()).orElseGet(() -> BaselineImageBundle.materialize(baseline));
+    }
+
+    /** Loads an image encoder bundle on the configured execution provider. */
+    public ImageEncoder loadImageEncoder(Path bundle) {
+        ExecutionProviders.Choice ep = ExecutionProviders.choose(provider, threads);
+        try (OrtSession.SessionOptions options = ep.options()) {
+            ImageEncoder enc = ImageEncoder.load(bundle, options);
+            Log.infof("image encoder %s loaded from %s (dim %d, text tower: %s), %s execution provider", enc.id(), bundle,
+                    enc.dimension(), enc.hasTextTower(), provider);
+            return enc;
         }
-        return e;
     }
 
     @PreDestroy
     void close() {
         text.close();
-        images.values().stream().distinct().forEach(ImageEncoder::close);
     }
 }

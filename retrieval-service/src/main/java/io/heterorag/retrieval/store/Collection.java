@@ -182,17 +182,25 @@ public final class Collection implements AutoCloseable {
                 .toList();
     }
 
-    /** Every stored blob with its id (used to re-embed a repository with a new encoder). */
-    public Map<String, byte[]> blobs() {
-        return withSearcher(s -> {
-            Map<String, byte[]> out = new LinkedHashMap<>();
-            for (int doc = 0; doc < s.getIndexReader().maxDoc(); doc++) {
-                Document d = s.storedFields().document(doc);
-                if (d.getBinaryValue(BLOB) != null) {
-                    out.put(d.get(ID), d.getBinaryValue(BLOB).bytes);
+    /** Every live entry, without its vector (to re-embed a repository with a new encoder). */
+    public void forEach(java.util.function.Consumer<Entry> action) {
+        withSearcher(s -> {
+            for (var leaf : s.getIndexReader().leaves()) {
+                var live = leaf.reader().getLiveDocs();
+                var fields = leaf.reader().storedFields();
+                for (int doc = 0; doc < leaf.reader().maxDoc(); doc++) {
+                    if (live != null && !live.get(doc)) {
+                        continue;
+                    }
+                    Document d = fields.document(doc);
+                    Hit h = toHit(d, 0);
+                    var blob = d.getBinaryValue(BLOB);
+                    action.accept(new Entry(h.id(), d.get(GROUP), d.get(HASH), h.title(), h.text(), null,
+                            blob == null ? null : java.util.Arrays.copyOfRange(blob.bytes, blob.offset, blob.offset + blob.length),
+                            h.metadata()));
                 }
             }
-            return out;
+            return null;
         });
     }
 
@@ -216,7 +224,10 @@ public final class Collection implements AutoCloseable {
     }
 
     private static Hit toHit(IndexSearcher s, int doc, float score) throws IOException {
-        Document d = s.storedFields().document(doc);
+        return toHit(s.storedFields().document(doc), score);
+    }
+
+    private static Hit toHit(Document d, float score) {
         Map<String, String> meta = new LinkedHashMap<>();
         for (IndexableField f : d.getFields()) {
             if (f.name().startsWith(META_PREFIX)) {

@@ -10,30 +10,22 @@ import jakarta.annotation.PreDestroy;
 import jakarta.inject.Singleton;
 
 import io.heterorag.proto.v1.Corpus;
-import io.heterorag.proto.v1.Modality;
 import io.quarkus.logging.Log;
 import io.quarkus.runtime.Startup;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 /**
- * The embedded vector store: one on-disk collection per modality report repository
- * ("reports-radiology", …) and per text corpus ("corpus-book", …; "corpus-graph" reserved).
+ * The embedded vector store of the text corpora: one on-disk collection per corpus ("corpus-book",
+ * …; "corpus-graph" reserved). The report repositories are in {@link ReportRepositories}.
  */
 @Singleton
 @Startup
 public class VectorStore {
 
-    private final Map<Modality, Collection> reports = new EnumMap<>(Modality.class);
     private final Map<Corpus, Collection> corpora = new EnumMap<>(Corpus.class);
 
     public VectorStore(@ConfigProperty(name = "heterorag.retrieval.data-dir", defaultValue = "data/retrieval") Path dataDir) {
         Path root = dataDir.resolve("collections");
-        for (Modality m : Modality.values()) {
-            if (m != Modality.MODALITY_UNSPECIFIED && m != Modality.UNRECOGNIZED) {
-                String name = reportsName(m);
-                reports.put(m, new Collection(name, root.resolve(name)));
-            }
-        }
         for (Corpus c : Corpus.values()) {
             if (c != Corpus.CORPUS_UNSPECIFIED && c != Corpus.UNRECOGNIZED) {
                 String name = corpusName(c);
@@ -43,20 +35,8 @@ public class VectorStore {
         Log.infof("vector store open at %s: %s", root.toAbsolutePath(), counts());
     }
 
-    public static String reportsName(Modality m) {
-        return "reports-" + m.name().toLowerCase(Locale.ROOT);
-    }
-
     public static String corpusName(Corpus c) {
         return "corpus-" + c.name().toLowerCase(Locale.ROOT);
-    }
-
-    public Collection reports(Modality m) {
-        Collection c = reports.get(m);
-        if (c == null) {
-            throw new IllegalArgumentException("unknown modality " + m);
-        }
-        return c;
     }
 
     public Collection corpus(Corpus corpus) {
@@ -69,18 +49,16 @@ public class VectorStore {
 
     public Map<String, Long> counts() {
         Map<String, Long> out = new LinkedHashMap<>();
-        reports.values().forEach(c -> out.put(c.name(), c.count()));
         corpora.values().forEach(c -> out.put(c.name(), c.count()));
         return out;
     }
 
     public boolean isOpen() {
-        return reports.values().stream().allMatch(Collection::isOpen) && corpora.values().stream().allMatch(Collection::isOpen);
+        return corpora.values().stream().allMatch(Collection::isOpen);
     }
 
     @PreDestroy
     void close() {
-        reports.values().forEach(Collection::close);
         corpora.values().forEach(Collection::close);
     }
 }

@@ -14,7 +14,7 @@ import jakarta.inject.Inject;
 import io.heterorag.proto.v1.AtlasRecord;
 import io.heterorag.proto.v1.Modality;
 import io.heterorag.retrieval.TestData;
-import io.heterorag.retrieval.store.VectorStore;
+import io.heterorag.retrieval.store.ReportRepositories;
 import io.quarkus.test.junit.QuarkusTest;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -28,22 +28,32 @@ import org.junit.jupiter.api.Test;
 class AtlasIngestConsumerTest {
 
     @Inject
-    VectorStore store;
+    ReportRepositories reports;
+
+    long count() {
+        return reports.counts().get("reports-radiology");
+    }
+
+    String storedHash(String id) {
+        try (var repo = reports.lease(Modality.RADIOLOGY)) {
+            return repo.collection().storedHash(id);
+        }
+    }
 
     @Test
     void recordsOnTheTopicAreStoredOnceAndMalformedOnesSkipped() throws Exception {
         String id = "kafka-" + UUID.randomUUID();
         AtlasRecord record = TestData.report(id, "MPX1014_synpic41745", "Report sent through Kafka.");
-        long before = store.reports(Modality.RADIOLOGY).count();
+        long before = count();
         try (KafkaProducer<String, byte[]> producer = producer()) {
             producer.send(new ProducerRecord<>("heterorag.atlas.ingest", "junk", new byte[] {(byte) 0xff, 1, 2, 3})).get();
             producer.send(new ProducerRecord<>("heterorag.atlas.ingest", id, record.toByteArray())).get();
             producer.send(new ProducerRecord<>("heterorag.atlas.ingest", id, record.toByteArray())).get();
         }
-        await(() -> store.reports(Modality.RADIOLOGY).storedHash(id) != null);
+        await(() -> storedHash(id) != null);
         // the duplicate is behind the first on the same partition; give it time to be processed
         Thread.sleep(1500);
-        assertEquals(before + 1, store.reports(Modality.RADIOLOGY).count());
+        assertEquals(before + 1, count());
     }
 
     static KafkaProducer<String, byte[]> producer() {

@@ -3,7 +3,11 @@ package io.heterorag.tuning.grpc;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import io.heterorag.proto.v1.Feedback;
+import io.heterorag.proto.v1.GetJobRequest;
 import io.heterorag.proto.v1.GetTraceRequest;
+import io.heterorag.proto.v1.ListJobsRequest;
+import io.heterorag.proto.v1.ListJobsResponse;
+import io.heterorag.proto.v1.Modality;
 import io.heterorag.proto.v1.Job;
 import io.heterorag.proto.v1.ListFeedbackRequest;
 import io.heterorag.proto.v1.ListFeedbackResponse;
@@ -18,6 +22,7 @@ import io.heterorag.proto.v1.SubmitFeedbackResponse;
 import io.heterorag.proto.v1.Trace;
 import io.heterorag.proto.v1.TuningGrpc;
 import io.heterorag.tuning.store.TuningStore;
+import io.heterorag.tuning.training.JobRunner;
 import io.quarkus.grpc.GrpcService;
 import io.smallrye.common.annotation.Blocking;
 
@@ -29,9 +34,11 @@ public class TuningGrpcService extends TuningGrpc.TuningImplBase {
     static final int MAX_PAGE = 1000;
 
     private final TuningStore store;
+    private final JobRunner jobs;
 
-    public TuningGrpcService(TuningStore store) {
+    public TuningGrpcService(TuningStore store, JobRunner jobs) {
         this.store = store;
+        this.jobs = jobs;
     }
 
     @Override
@@ -90,12 +97,39 @@ public class TuningGrpcService extends TuningGrpc.TuningImplBase {
 
     @Override
     public void startJob(StartJobRequest req, StreamObserver<Job> out) {
-        unimplemented(out, "training jobs are not implemented yet");
+        Job job;
+        try {
+            job = jobs.start(req);
+        } catch (IllegalArgumentException e) {
+            invalid(out, e.getMessage());
+            return;
+        }
+        out.onNext(job);
+        out.onCompleted();
+    }
+
+    @Override
+    public void getJob(GetJobRequest req, StreamObserver<Job> out) {
+        store.job(req.getJobId()).ifPresentOrElse(j -> {
+            out.onNext(j);
+            out.onCompleted();
+        }, () -> out.onError(Status.NOT_FOUND.withDescription("no job " + req.getJobId()).asRuntimeException()));
+    }
+
+    @Override
+    public void listJobs(ListJobsRequest req, StreamObserver<ListJobsResponse> out) {
+        if (req.getPageSize() < 0) {
+            invalid(out, "page_size must not be negative");
+            return;
+        }
+        out.onNext(ListJobsResponse.newBuilder().addAllJobs(store.jobs(page(req.getPageSize()))).build());
+        out.onCompleted();
     }
 
     @Override
     public void listModels(ListModelsRequest req, StreamObserver<ListModelsResponse> out) {
-        unimplemented(out, "the model registry is not implemented yet");
+        out.onNext(ListModelsResponse.newBuilder().addAllModels(store.models(Modality.MODALITY_UNSPECIFIED)).build());
+        out.onCompleted();
     }
 
     private static int page(int requested) {

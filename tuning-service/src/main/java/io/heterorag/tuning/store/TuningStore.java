@@ -16,6 +16,9 @@ import jakarta.inject.Singleton;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import io.heterorag.proto.v1.Feedback;
+import io.heterorag.proto.v1.Job;
+import io.heterorag.proto.v1.Modality;
+import io.heterorag.proto.v1.ModelAnnouncement;
 import io.heterorag.proto.v1.Trace;
 import io.quarkus.runtime.Startup;
 
@@ -38,6 +41,10 @@ public class TuningStore {
             s.execute("CREATE TABLE IF NOT EXISTS feedback (feedback_id VARCHAR(128) PRIMARY KEY, trace_id VARCHAR(64) NOT NULL, "
                     + "created_at_ms BIGINT NOT NULL, payload VARBINARY(1048576) NOT NULL)");
             s.execute("CREATE INDEX IF NOT EXISTS feedback_trace ON feedback(trace_id)");
+            s.execute("CREATE TABLE IF NOT EXISTS jobs (job_id VARCHAR(64) PRIMARY KEY, created_at_ms BIGINT NOT NULL, "
+                    + "payload VARBINARY(1048576) NOT NULL)");
+            s.execute("CREATE TABLE IF NOT EXISTS models (model_id VARCHAR(256) PRIMARY KEY, modality INT NOT NULL, "
+                    + "created_at_ms BIGINT NOT NULL, payload VARBINARY(1048576) NOT NULL)");
         } catch (SQLException e) {
             throw new IllegalStateException("tuning store cannot be initialised: " + e.getMessage(), e);
         }
@@ -55,12 +62,13 @@ public class TuningStore {
                 f.getFeedbackId(), f.getTraceId(), f.getCreatedAtMs(), f.toByteArray());
     }
 
-    private boolean insert(String sql, String id, String traceId, long createdAt, byte[] payload) {
+    /** Inserts id, [second column], created_at_ms, payload; false when the id is already there. */
+    private boolean insert(String sql, String id, String second, long createdAt, byte[] payload) {
         try (Connection c = db.getConnection(); PreparedStatement ps = c.prepareStatement(sql)) {
             int i = 1;
             ps.setString(i++, id);
-            if (traceId != null) {
-                ps.setString(i++, traceId);
+            if (second != null) {
+                ps.setString(i++, second);
             }
             ps.setLong(i++, createdAt);
             ps.setBytes(i, payload);
@@ -71,6 +79,46 @@ public class TuningStore {
         } catch (SQLException e) {
             throw new IllegalStateException("tuning store write failed: " + e.getMessage(), e);
         }
+    }
+
+    /** Inserts or replaces the job's record. */
+    public void putJob(Job job) {
+        try (Connection c = db.getConnection();
+                PreparedStatement ps = c.prepareStatement("MERGE INTO jobs (job_id, created_at_ms, payload) KEY (job_id) VALUES (?, ?, ?)")) {
+            ps.setString(1, job.getJobId());
+            ps.setLong(2, job.getCreatedAtMs());
+            ps.setBytes(3, job.toByteArray());
+            ps.executeUpdate();
+        } catch (SQLException e) {
+            throw new IllegalStateException("tuning store write failed: " + e.getMessage(), e);
+        }
+    }
+
+    public Optional<Job> job(String id) {
+        return query("SELECT payload FROM jobs WHERE job_id = ?", ps -> ps.setString(1, id)).stream()
+                .map(r -> parse(() -> Job.parseFrom(r))).findFirst();
+    }
+
+    public List<Job> jobs(int limit) {
+        return query("SELECT payload FROM jobs ORDER BY created_at_ms DESC, job_id LIMIT ?", ps -> ps.setInt(1, limit)).stream()
+                .map(r -> parse(() -> Job.parseFrom(r))).toList();
+    }
+
+    /** Registers a promoted model; false when that name@version is already registered. */
+    public boolean addModel(ModelAnnouncement m, long createdAtMs) {
+        return insert("INSERT INTO models (model_id, modality, created_at_ms, payload) VALUES (?, ?, ?, ?)",
+                m.getName() + "@" + m.getVersion(), String.valueOf(m.getModalityValue()), createdAtMs, m.toByteArray());
+    }
+
+    /** Registered models, newest first; modality UNSPECIFIED: all. */
+    public List<ModelAnnouncement> models(Modality modality) {
+        boolean all = modality == Modality.MODALITY_UNSPECIFIED;
+        return query(all ? "SELECT payload FROM models ORDER BY created_at_ms DESC"
+                : "SELECT payload FROM models WHERE modality = ? ORDER BY created_at_ms DESC", ps -> {
+                    if (!all) {
+                        ps.setInt(1, modality.getNumber());
+                    }
+                }).stream().map(r -> parse(() -> ModelAnnouncement.parseFrom(r))).toList();
     }
 
     public Optional<Trace> trace(String id) {
