@@ -16,7 +16,12 @@ import io.grpc.ManagedChannel;
 import io.heterorag.proto.v1.AnswerOptions;
 import io.heterorag.proto.v1.AnswerRequest;
 import io.heterorag.proto.v1.AnswerResponse;
+import io.heterorag.model.RetrievalMetrics;
 import io.heterorag.proto.v1.ClinicalRagGrpc;
+import io.heterorag.proto.v1.EmbedRequest;
+import io.heterorag.proto.v1.EmbedResponse;
+import io.heterorag.proto.v1.RetrievalGrpc;
+import io.heterorag.proto.v1.Vector;
 import io.heterorag.proto.v1.Image;
 import io.heterorag.proto.v1.Modality;
 import io.heterorag.proto.v1.RankedAnswer;
@@ -36,9 +41,68 @@ final class EvalCommand {
     }
 
     static int run(ManagedChannel channel, Args args) {
-        if (args.positional.size() != 1 || !args.positional.get(0).equals("diagnosis")) {
-            throw new Args.UsageException("usage: eval diagnosis --data DIR --split NAME [--json] [--no-image]");
+        String what = args.positional.size() == 1 ? args.positional.get(0) : "";
+        return switch (what) {
+            case "diagnosis" -> diagnosis(channel, args);
+            case "reports" -> reports(channel, args);
+            default -> throw new Args.UsageException("usage: eval diagnosis|reports --data DIR --split NAME [--json]");
+        };
+    }
+
+    /**
+     * {@code eval reports}: image→report recall@1/5/10 with the serving ModCLIP of the modality: each
+     * image of the split against all reports of the split, its own report being the hit.
+     */
+    static int reports(ManagedChannel channel, Args args) {
+        MedPix medpix = new MedPix(Path.of(args.required("data")));
+        String split = args.required("split");
+        Modality modality = Main.protoEnum(Modality.class, args.get("modality", "radiology"), "radiology, ophthalmology, pathology");
+        RetrievalGrpc.RetrievalBlockingStub retrieval = RetrievalGrpc.newBlockingStub(channel);
+        List<float[]> images = new ArrayList<>();
+        List<float[]> texts = new ArrayList<>();
+        String encoder = "";
+        List<MedPix.ImageReport> pairs = medpix.reports(split).stream().filter(r -> Files.exists(r.path())).toList();
+        for (int i = 0; i < pairs.size(); i += 32) {
+            EmbedRequest.Builder req = EmbedRequest.newBuilder().setModality(modality);
+            for (MedPix.ImageReport r : pairs.subList(i, Math.min(pairs.size(), i + 32))) {
+                req.addImages(Image.newBuilder().setData(ByteString.copyFrom(IngestCommand.read(r.path()))));
+                req.addTexts(r.report());
+            }
+            EmbedResponse res = retrieval.embed(req.build());
+            res.getImagesList().forEach(v -> images.add(floats(v)));
+            res.getTextsList().forEach(v -> texts.add(floats(v)));
+            encoder = res.getImageEncoder();
         }
+        ObjectNode out = new ObjectMapper().createObjectNode();
+        out.put("task", "reports");
+        out.put("split", split);
+        out.put("image_encoder", encoder);
+        RetrievalMetrics.recall(images.toArray(float[][]::new), texts.toArray(float[][]::new), 1, 5, 10).forEach((k, v) -> {
+            if (k.equals("n")) {
+                out.put(k, v.intValue());
+            } else {
+                out.put(k, v);
+            }
+        });
+        if (args.flag("json")) {
+            System.out.println(out);
+        } else {
+            System.out.printf("reports on %s with %s: n=%d recall@1=%.3f recall@5=%.3f recall@10=%.3f (chance@5 %.3f)%n", split,
+                    encoder, out.get("n").asInt(), out.get("recall_at_1").asDouble(), out.get("recall_at_5").asDouble(),
+                    out.get("recall_at_10").asDouble(), out.get("chance_at_5").asDouble());
+        }
+        return 0;
+    }
+
+    private static float[] floats(Vector v) {
+        float[] f = new float[v.getValuesCount()];
+        for (int i = 0; i < f.length; i++) {
+            f[i] = v.getValues(i);
+        }
+        return f;
+    }
+
+    static int diagnosis(ManagedChannel channel, Args args) {
         MedPix medpix = new MedPix(Path.of(args.required("data")));
         String split = args.required("split");
         boolean noImage = args.flag("no-image");

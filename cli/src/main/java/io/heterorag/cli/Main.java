@@ -11,7 +11,7 @@ import io.grpc.StatusRuntimeException;
 
 /**
  * The Java side of ./heterorag: ingest, ask and eval against a running stack. Endpoints come from
- * HETERORAG_RETRIEVAL and HETERORAG_GENERATION (host:port). Exit codes: 0 ok, 1 refused by the
+ * HETERORAG_RETRIEVAL, HETERORAG_GENERATION and HETERORAG_TUNING (host:port). Exit codes: 0 ok, 1 refused by the
  * service, 2 bad command line or input, 3 stack not reachable.
  */
 public final class Main {
@@ -20,7 +20,9 @@ public final class Main {
             usage:
               ingest medpix DIR [--split train] [--batch 32]
               ask --image PATH [--modality radiology] [--task open_vqa] --question TEXT [--json]
-              eval diagnosis --data DIR --split NAME [--json] [--no-image] [--limit N]""";
+              eval diagnosis --data DIR --split NAME [--json] [--no-image] [--limit N]
+              eval reports --data DIR --split NAME [--modality radiology] [--json]
+              train modclip --modality M --data DIR [--epochs N] [--no-promote] [--json]""";
 
     private Main() {
     }
@@ -48,8 +50,20 @@ public final class Main {
                     return withChannel(endpoint, ch -> AskCommand.run(ch, new Args(rest, java.util.Set.of("json"))));
                 }
                 case "eval" -> {
-                    endpoint = env("HETERORAG_GENERATION", "127.0.0.1:9103");
+                    boolean reports = !rest.isEmpty() && rest.get(0).equals("reports");
+                    endpoint = reports ? env("HETERORAG_RETRIEVAL", "127.0.0.1:9101") : env("HETERORAG_GENERATION", "127.0.0.1:9103");
                     return withChannel(endpoint, ch -> EvalCommand.run(ch, new Args(rest, java.util.Set.of("json", "no-image"))));
+                }
+                case "train" -> {
+                    endpoint = env("HETERORAG_TUNING", "127.0.0.1:9104");
+                    return withChannel(endpoint, ch -> {
+                        try {
+                            return TrainCommand.run(ch, new Args(rest, java.util.Set.of("json", "no-promote")));
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                            return 1;
+                        }
+                    });
                 }
                 default -> throw new Args.UsageException("unknown command " + command + "\n" + USAGE);
             }

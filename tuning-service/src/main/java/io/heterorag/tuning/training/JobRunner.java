@@ -35,8 +35,8 @@ import org.eclipse.microprofile.reactive.messaging.Message;
 @ApplicationScoped
 public class JobRunner {
 
-    static final Map<String, String> MODCLIP_DEFAULTS = Map.of("epochs", "15", "batch_size", "64", "learning_rate", "0.001",
-            "image_size", "128", "dimension", "128", "seed", "7", "promote", "true");
+    static final Map<String, String> MODCLIP_DEFAULTS = Map.of("epochs", "20", "batch_size", "64", "learning_rate", "0.001",
+            "image_size", "64", "dimension", "128", "seed", "7", "promote", "true");
 
     private final TuningStore store;
     private final Emitter<byte[]> announcements;
@@ -104,7 +104,8 @@ public class JobRunner {
                     progress -> update(job.setProgress(progress)));
             double previous = store.models(queued.getModality()).stream().findFirst()
                     .map(m -> m.getMetricsOrDefault("recall_at_5", 0)).orElse(0.0);
-            job.putAllMetrics(out.metrics()).putMetrics("previous_recall_at_5", previous).setBundlePath(out.bundle().toString());
+            job.putAllMetrics(out.metrics()).putMetrics("previous_recall_at_5", previous).setBundlePath(out.bundle().toString())
+                    .setModel(out.modelId());
             boolean better = out.metrics().get("recall_at_5") > previous;
             if (better && Boolean.parseBoolean(params.get("promote"))) {
                 ModelAnnouncement m = ModelAnnouncement.newBuilder().setName(name).setVersion(version).setKind("image_encoder")

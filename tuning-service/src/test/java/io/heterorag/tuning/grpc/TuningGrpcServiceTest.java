@@ -15,7 +15,6 @@ import io.grpc.StatusRuntimeException;
 import io.heterorag.proto.v1.Feedback;
 import io.heterorag.proto.v1.GetTraceRequest;
 import io.heterorag.proto.v1.ListFeedbackRequest;
-import io.heterorag.proto.v1.ListModelsRequest;
 import io.heterorag.proto.v1.ListTracesRequest;
 import io.heterorag.proto.v1.StartJobRequest;
 import io.heterorag.proto.v1.Trace;
@@ -89,8 +88,13 @@ class TuningGrpcServiceTest {
                 .setTraceId("t").setRating(5).build()));
         assertStatus(Status.Code.RESOURCE_EXHAUSTED, "maximum size", () -> tuning.submitFeedback(Feedback.newBuilder()
                 .setComment("x".repeat(33 * 1024 * 1024)).build()));
-        assertStatus(Status.Code.UNIMPLEMENTED, "not implemented", () -> tuning.startJob(StartJobRequest.getDefaultInstance()));
-        assertStatus(Status.Code.UNIMPLEMENTED, "not implemented", () -> tuning.listModels(ListModelsRequest.getDefaultInstance()));
+        assertStatus(Status.Code.INVALID_ARGUMENT, "unknown job kind", () -> tuning.startJob(StartJobRequest.newBuilder().setKind("hkpt").build()));
+        assertStatus(Status.Code.INVALID_ARGUMENT, "needs a modality", () -> tuning.startJob(StartJobRequest.newBuilder().setKind("modclip").build()));
+        assertStatus(Status.Code.INVALID_ARGUMENT, "readable pairs file", () -> tuning.startJob(StartJobRequest.newBuilder()
+                .setKind("modclip").setModality(io.heterorag.proto.v1.Modality.RADIOLOGY).putParameters("train", "/nope").build()));
+        assertStatus(Status.Code.NOT_FOUND, "no job", () -> tuning.getJob(io.heterorag.proto.v1.GetJobRequest.newBuilder().setJobId("x").build()));
+        assertStatus(Status.Code.UNIMPLEMENTED, "not implemented", () -> tuning.listPreferencePairs(
+                io.heterorag.proto.v1.ListPreferencePairsRequest.getDefaultInstance()));
         RestAssured.get("/q/health/ready").then().statusCode(200);
     }
 

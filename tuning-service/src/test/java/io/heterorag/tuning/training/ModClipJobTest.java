@@ -11,19 +11,25 @@ import java.util.Map;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.heterorag.model.ImageEncoder;
+import io.quarkus.test.junit.QuarkusTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** A real (small) ModCLIP training run with DJL/PyTorch on MedPix pairs, exported and checked in ONNX Runtime. */
-class ModClipJobTest {
+/**
+ * A real (small) ModCLIP training run with DJL/PyTorch on MedPix pairs, exported and checked in ONNX
+ * Runtime. A @QuarkusTest only to share the application class loader with the others: the native
+ * tokenizer library loads once per JVM.
+ */
+@QuarkusTest
+public class ModClipJobTest {
 
-    static final Path MEDPIX = Path.of(System.getProperty("medpix.dir", "../../shared/data/medpix-2.0"));
+    public static final Path MEDPIX = Path.of(System.getProperty("medpix.dir", "../../shared/data/medpix-2.0"));
 
     @TempDir
     Path dir;
 
     /** The first n train images with their captions, as report-repository JSONL. */
-    static Path pairs(Path dir, int n) throws Exception {
+    public static Path pairs(Path dir, int n) throws Exception {
         ObjectMapper json = new ObjectMapper();
         List<String> lines = new ArrayList<>();
         for (String l : Files.readAllLines(MEDPIX.resolve("descriptions_train.jsonl")).subList(0, n)) {
