@@ -22,7 +22,8 @@ public final class Main {
               ask --image PATH [--modality radiology] [--task open_vqa] --question TEXT [--json]
               eval diagnosis --data DIR --split NAME [--json] [--no-image] [--limit N]
               eval reports --data DIR --split NAME [--modality radiology] [--json]
-              train modclip --modality M --data DIR [--epochs N] [--no-promote] [--json]""";
+              train modclip --modality M --data DIR [--epochs N] [--no-promote] [--json]
+              bench embed [--json] [--requests 256] [--concurrency 8] [--image-bundle DIR]""";
 
     private Main() {
     }
@@ -64,6 +65,16 @@ public final class Main {
                             return 1;
                         }
                     });
+                }
+                case "bench" -> {
+                    try {
+                        return BenchCommand.run(new Args(rest, java.util.Set.of("json")));
+                    } catch (Args.UsageException | IllegalArgumentException e) {
+                        throw e;
+                    } catch (Exception e) {
+                        System.err.println("error: benchmark failed: " + e);
+                        return 1;
+                    }
                 }
                 default -> throw new Args.UsageException("unknown command " + command + "\n" + USAGE);
             }

@@ -93,6 +93,21 @@ public final class ImageEncoder implements AutoCloseable {
         return run(session, manifest.getInputName(), pixels, new long[] {count, p.getChannels(), p.getSize(), p.getSize()});
     }
 
+    /** One image's input tensor (see {@link #pixels}), so callers can preprocess in their own threads. */
+    public float[] pixels(BufferedImage image) {
+        return pixels(List.of(image), manifest.getImage());
+    }
+
+    /** Embeds single-image input tensors in one call. */
+    public List<float[]> embedEach(List<float[]> inputs) {
+        int len = inputs.get(0).length;
+        float[] all = new float[inputs.size() * len];
+        for (int i = 0; i < inputs.size(); i++) {
+            System.arraycopy(inputs.get(i), 0, all, i * len, len);
+        }
+        return java.util.Arrays.asList(embedPixels(all, inputs.size()));
+    }
+
     public boolean hasTextTower() {
         return textProjection != null;
     }

@@ -77,7 +77,7 @@ public class RetrievalGrpcService extends RetrievalGrpc.RetrievalImplBase {
             RetrieveReportsResponse.Builder res = RetrieveReportsResponse.newBuilder().setModality(m);
             // encoder and index from one lease: a swap mid-request cannot mix them
             try (ReportRepositories.Lease repo = reports.lease(m)) {
-                float[] v = repo.encoder().embed(List.of(image))[0];
+                float[] v = repo.embed(image);
                 res.setImageEncoder(repo.encoder().id());
                 for (Collection.Hit h : repo.collection().nearest(v, k)) {
                     res.addReports(ReportHit.newBuilder().setId(h.id()).setScore(h.score()).setText(h.text())
@@ -99,7 +99,7 @@ public class RetrievalGrpcService extends RetrievalGrpc.RetrievalImplBase {
                 throw invalid("query is empty");
             }
             int k = k(req.getK(), defaultCorpusK);
-            float[] v = models.text().embed(List.of(req.getQuery()))[0];
+            float[] v = models.embedQuery(req.getQuery());
             SearchCorpusResponse.Builder res = SearchCorpusResponse.newBuilder().setTextEncoder(models.text().name());
             for (Collection.Hit h : store.corpus(req.getCorpus()).hybrid(v, req.getQuery(), k, Math.max(candidates, k))) {
                 res.addHits(KnowledgeHit.newBuilder().setCorpus(req.getCorpus()).setId(h.id()).setScore(h.score())

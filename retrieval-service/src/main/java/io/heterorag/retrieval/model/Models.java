@@ -1,8 +1,11 @@
 package io.heterorag.retrieval.model;
 
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Function;
 
 import jakarta.annotation.PreDestroy;
 import jakarta.inject.Singleton;
@@ -11,6 +14,7 @@ import ai.onnxruntime.OrtSession;
 import io.heterorag.model.BaselineImageBundle;
 import io.heterorag.model.ExecutionProviders;
 import io.heterorag.model.ImageEncoder;
+import io.heterorag.model.MicroBatcher;
 import io.heterorag.model.TextEncoder;
 import io.heterorag.proto.v1.Modality;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -34,6 +38,9 @@ public class Models {
     private final TextEncoder text;
     private final Path baseline;
     private final Map<Modality, Optional<Path>> configured;
+    private final int maxBatch;
+    private final long maxWaitMicros;
+    private final MicroBatcher<String, float[]> queries;
 
     public Models(@ConfigProperty(name = "heterorag.retrieval.data-dir", defaultValue = "data/retrieval") Path dataDir,
             @ConfigProperty(name = "heterorag.models.intra-op-threads", defaultValue = "0") int threads,
@@ -41,7 +48,9 @@ public class Models {
             MeterRegistry metrics,
             @ConfigProperty(name = "heterorag.models.image-bundle.radiology") Optional<Path> radiology,
             @ConfigProperty(name = "heterorag.models.image-bundle.ophthalmology") Optional<Path> ophthalmology,
-            @ConfigProperty(name = "heterorag.models.image-bundle.pathology") Optional<Path> pathology) {
+            @ConfigProperty(name = "heterorag.models.image-bundle.pathology") Optional<Path> pathology,
+            @ConfigProperty(name = "heterorag.models.max-batch", defaultValue = "16") int maxBatch,
+            @ConfigProperty(name = "heterorag.models.max-wait-micros", defaultValue = "2000") long maxWaitMicros) {
         ExecutionProviders.Choice ep = ExecutionProviders.choose(provider, threads);
         this.provider = ep.provider();
         this.threads = threads;
@@ -51,12 +60,25 @@ public class Models {
         this.baseline = dataDir.resolve("models").resolve(BaselineImageBundle.NAME + "-" + BaselineImageBundle.VERSION);
         this.configured = Map.of(Modality.RADIOLOGY, radiology, Modality.OPHTHALMOLOGY, ophthalmology,
                 Modality.PATHOLOGY, pathology);
+        this.maxBatch = maxBatch;
+        this.maxWaitMicros = maxWaitMicros;
+        this.queries = batcher("text-queries", in -> Arrays.asList(text.embed(in)));
         Log.infof("text encoder: %s (dim %d), %s execution provider", text.name(), text.dimension(), this.provider);
         metrics.gauge("heterorag_model_execution_provider", Tags.of("provider", this.provider), 1);
     }
 
     public TextEncoder text() {
         return text;
+    }
+
+    /** One query's embedding, micro-batched with concurrent queries. */
+    public float[] embedQuery(String query) {
+        return queries.submit(query);
+    }
+
+    /** A micro-batcher with the configured batch size and wait. */
+    public <I, O> MicroBatcher<I, O> batcher(String name, Function<List<I>, List<O>> model) {
+        return new MicroBatcher<>(name, model, maxBatch, maxWaitMicros);
     }
 
     /** The bundle a modality starts with when nothing was promoted: the configured one, else the baseline. */
@@ -77,6 +99,7 @@ public class Models {
 
     @PreDestroy
     void close() {
+        queries.close();
         text.close();
     }
 }

@@ -24,6 +24,7 @@ import jakarta.inject.Singleton;
 
 import io.heterorag.model.ImageDecoder;
 import io.heterorag.model.ImageEncoder;
+import io.heterorag.model.MicroBatcher;
 import io.heterorag.proto.v1.Modality;
 import io.heterorag.retrieval.model.Models;
 import io.quarkus.logging.Log;
@@ -75,6 +76,14 @@ public class ReportRepositories {
 
         public ImageEncoder encoder() {
             return s.encoder;
+        }
+
+        /**
+         * One request's image embedding: preprocessed in the caller's thread, then micro-batched with
+         * concurrent requests to the same encoder.
+         */
+        public float[] embed(BufferedImage image) {
+            return s.batcher.submit(s.encoder.pixels(image));
         }
 
         public Collection collection() {
@@ -236,8 +245,9 @@ public class ReportRepositories {
     }
 
     /** One serving pair with its in-flight count; retired pairs close (and drop their files) when idle. */
-    private static final class Serving {
+    private final class Serving {
         final ImageEncoder encoder;
+        final MicroBatcher<float[], float[]> batcher;
         final Collection collection;
         final Path dir;
         final AtomicInteger inFlight = new AtomicInteger();
@@ -246,6 +256,7 @@ public class ReportRepositories {
 
         Serving(ImageEncoder encoder, Collection collection, Path dir) {
             this.encoder = encoder;
+            this.batcher = models.batcher("image-" + encoder.id(), encoder::embedEach);
             this.collection = collection;
             this.dir = dir;
         }
@@ -268,6 +279,7 @@ public class ReportRepositories {
                 return;
             }
             closed = true;
+            batcher.close();
             collection.close();
             encoder.close();
             if (dropFiles) {
