@@ -11,8 +11,17 @@ import javax.imageio.ImageIO;
 import javax.imageio.ImageReader;
 import javax.imageio.stream.ImageInputStream;
 
-/** Decodes PNG and JPEG bytes, sniffing the format from the bytes rather than trusting the media type. */
+import io.heterorag.proto.v1.Modality;
+
+/**
+ * Decodes PNG, JPEG and uncompressed DICOM bytes, sniffing the format from the bytes rather than
+ * trusting the media type.
+ */
 public final class ImageDecoder {
+
+    /** A decoded image and, for DICOM, the modality its Modality tag names (else MODALITY_UNSPECIFIED). */
+    public record Decoded(BufferedImage image, Modality modality) {
+    }
 
     /** Larger images are refused before decoding (decompression bombs). */
     static final long MAX_PIXELS = 64L * 1024 * 1024;
@@ -21,6 +30,10 @@ public final class ImageDecoder {
     }
 
     public static BufferedImage decode(byte[] data, String mediaType) {
+        return read(data, mediaType).image();
+    }
+
+    public static Decoded read(byte[] data, String mediaType) {
         if (data == null || data.length == 0) {
             throw new InvalidImageException("image is empty");
         }
@@ -28,13 +41,24 @@ public final class ImageDecoder {
         if (format == null) {
             throw new InvalidImageException("image is neither PNG, JPEG nor DICOM (" + data.length + " bytes)");
         }
-        if ("dicom".equals(format)) {
-            throw new InvalidImageException("DICOM images are not supported yet; send PNG or JPEG");
-        }
-        if (mediaType != null && !mediaType.isBlank() && !mediaType.equalsIgnoreCase("image/" + format)
+        String expected = format.equals("dicom") ? "application/dicom" : "image/" + format;
+        if (mediaType != null && !mediaType.isBlank() && !mediaType.equalsIgnoreCase(expected)
                 && !(format.equals("jpeg") && mediaType.equalsIgnoreCase("image/jpg"))) {
             throw new InvalidImageException("media type " + mediaType + " does not match the bytes, which are " + format);
         }
+        if (format.equals("dicom")) {
+            try {
+                return DicomReader.read(data);
+            } catch (InvalidImageException e) {
+                throw e;
+            } catch (RuntimeException e) {
+                throw new InvalidImageException("corrupt DICOM image: " + e.getMessage());
+            }
+        }
+        return new Decoded(raster(data, format), Modality.MODALITY_UNSPECIFIED);
+    }
+
+    private static BufferedImage raster(byte[] data, String format) {
         try (ImageInputStream in = ImageIO.createImageInputStream(new ByteArrayInputStream(data))) {
             Iterator<ImageReader> readers = ImageIO.getImageReadersByFormatName(format);
             ImageReader reader = readers.next();

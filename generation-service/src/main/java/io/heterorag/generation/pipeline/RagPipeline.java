@@ -87,16 +87,19 @@ public class RagPipeline {
         validate(req);
         long started = System.nanoTime();
         Deadline deadline = deadline(req);
-        Modality modality = req.getModality() == Modality.MODALITY_UNSPECIFIED ? Modality.RADIOLOGY : req.getModality();
+        Modality requested = req.getModality();
         Task task = req.getTask() == Task.TASK_UNSPECIFIED ? Task.OPEN_VQA : req.getTask();
         List<StageLatency> latencies = new ArrayList<>();
         ModelVersions.Builder models = ModelVersions.newBuilder().setAnswerer(ExtractiveAnswerer.ID);
 
         RetrieveReportsResponse r = req.getOptions().getSkipReports() ? RetrieveReportsResponse.getDefaultInstance()
                 : stage("reports", latencies, deadline, () -> retrieval.withDeadline(stageDeadline(deadline))
-                        .retrieveReports(RetrieveReportsRequest.newBuilder().setImage(req.getImage()).setModality(modality)
+                        .retrieveReports(RetrieveReportsRequest.newBuilder().setImage(req.getImage()).setModality(requested)
                                 .setK(req.getOptions().getReportK()).build()));
         List<ReportHit> reports = r.getReportsList();
+        // retrieval resolves an unspecified modality (DICOM tag, else radiology)
+        Modality modality = r.getModality() != Modality.MODALITY_UNSPECIFIED ? r.getModality()
+                : requested != Modality.MODALITY_UNSPECIFIED ? requested : Modality.RADIOLOGY;
         models.setImageEncoder(r.getImageEncoder());
         List<String> reportTexts = reports.stream().map(ReportHit::getText).toList();
         GenerateQueriesResponse q = stage("queries", latencies, deadline, () -> querygen.withDeadline(stageDeadline(deadline))

@@ -68,12 +68,15 @@ public class RetrievalGrpcService extends RetrievalGrpc.RetrievalImplBase {
     @Override
     public void retrieveReports(RetrieveReportsRequest req, StreamObserver<RetrieveReportsResponse> out) {
         respond(out, () -> {
-            Modality m = req.getModality() == Modality.MODALITY_UNSPECIFIED ? Modality.RADIOLOGY : req.getModality();
-            if (m == Modality.UNRECOGNIZED) {
+            if (req.getModality() == Modality.UNRECOGNIZED) {
                 throw invalid("unknown modality " + req.getModalityValue());
             }
             int k = k(req.getK(), defaultReportK);
-            var image = ImageDecoder.decode(req.getImage().getData().toByteArray(), req.getImage().getMediaType());
+            ImageDecoder.Decoded decoded = ImageDecoder.read(req.getImage().getData().toByteArray(), req.getImage().getMediaType());
+            var image = decoded.image();
+            // not given: the DICOM Modality tag decides, else radiology
+            Modality m = req.getModality() != Modality.MODALITY_UNSPECIFIED ? req.getModality()
+                    : decoded.modality() != Modality.MODALITY_UNSPECIFIED ? decoded.modality() : Modality.RADIOLOGY;
             RetrieveReportsResponse.Builder res = RetrieveReportsResponse.newBuilder().setModality(m);
             // encoder and index from one lease: a swap mid-request cannot mix them
             try (ReportRepositories.Lease repo = reports.lease(m)) {

@@ -117,6 +117,25 @@ class RetrievalGrpcServiceTest {
     }
 
     @Test
+    void dicomIsReadAndItsModalityTagChoosesTheRepository() throws Exception {
+        java.nio.file.Path dicom = java.nio.file.Path.of("../model-runtime/src/test/resources/dicom");
+        RetrieveReportsResponse res = retrieval.retrieveReports(RetrieveReportsRequest.newBuilder().setImage(Image.newBuilder()
+                .setMediaType("application/dicom").setData(ByteString.copyFrom(java.nio.file.Files.readAllBytes(dicom.resolve("CT_small.dcm")))))
+                .build());
+        assertEquals(io.heterorag.proto.v1.Modality.RADIOLOGY, res.getModality());
+        assertStatus(Status.Code.INVALID_ARGUMENT, "compressed", () -> retrieval.retrieveReports(RetrieveReportsRequest.newBuilder()
+                .setImage(Image.newBuilder().setData(ByteString.copyFrom(readUnchecked(dicom.resolve("MR_small_RLE.dcm"))))).build()));
+    }
+
+    static byte[] readUnchecked(java.nio.file.Path p) {
+        try {
+            return java.nio.file.Files.readAllBytes(p);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    @Test
     void metricsAreExposedForPrometheus() {
         RestAssured.get("/q/metrics").then().statusCode(200)
                 .body(org.hamcrest.Matchers.containsString("jvm_memory_used_bytes"));
