@@ -4,6 +4,8 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.LongBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 
@@ -13,6 +15,7 @@ import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
+import io.heterorag.proto.v1.ModelBundleManifest;
 
 /**
  * A sentence encoder (BERT-style ONNX graph + tokenizer.json) run in ONNX Runtime: mean pooling
@@ -55,6 +58,23 @@ public final class TextEncoder implements AutoCloseable {
             return new TextEncoder(MINILM + "@langchain4j-1.19.0-beta29", model.readAllBytes(), tokenizer, 256, options);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * A text encoder bundle: kind text_encoder, a BERT-style ONNX graph (inputs input_ids,
+     * attention_mask[, token_type_ids]; first output the last hidden state [N, T, D]) and its tokenizer.json.
+     */
+    public static TextEncoder load(Path bundleDir, OrtSession.SessionOptions options) {
+        ModelBundleManifest m = ImageEncoder.readManifest(bundleDir);
+        if (!"text_encoder".equals(m.getKind()) || m.getTokenizerFile().isEmpty() || m.getMaxTokens() <= 0) {
+            throw new IllegalArgumentException("bundle " + bundleDir + " is not a text_encoder with tokenizer_file and max_tokens");
+        }
+        try (InputStream tokenizer = Files.newInputStream(bundleDir.resolve(m.getTokenizerFile()))) {
+            return new TextEncoder(m.getName() + "@" + m.getVersion(), Files.readAllBytes(bundleDir.resolve(m.getOnnxFile())),
+                    tokenizer, m.getMaxTokens(), options);
+        } catch (IOException e) {
+            throw new UncheckedIOException("bundle " + bundleDir + " cannot be read", e);
         }
     }
 

@@ -19,6 +19,30 @@ class TextEncoderTest {
     }
 
     @Test
+    void loadsFromATextEncoderBundleLikeFromTheJar(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        // a bundle made of the jar's own files: the same model must give the same vectors
+        ClassLoader cl = TextEncoder.class.getClassLoader();
+        try (var model = cl.getResourceAsStream("all-minilm-l6-v2-q.onnx"); var tok = cl.getResourceAsStream("all-minilm-l6-v2-q-tokenizer.json")) {
+            java.nio.file.Files.copy(model, dir.resolve("model.onnx"));
+            java.nio.file.Files.copy(tok, dir.resolve("tokenizer.json"));
+        }
+        java.nio.file.Files.writeString(dir.resolve("bundle.json"), "{\"name\": \"minilm\", \"version\": \"t\", \"kind\": \"text_encoder\","
+                + " \"onnxFile\": \"model.onnx\", \"tokenizerFile\": \"tokenizer.json\", \"maxTokens\": 256, \"dimension\": 384}");
+        ExecutionProviders.Choice cpu = ExecutionProviders.choose("cpu", 1);
+        try (TextEncoder fromBundle = TextEncoder.load(dir, cpu.options()); TextEncoder fromJar = TextEncoder.miniLm(cpu.options())) {
+            assertEquals("minilm@t", fromBundle.name());
+            org.junit.jupiter.api.Assertions.assertArrayEquals(fromJar.embed(List.of("pulmonary hamartoma"))[0],
+                    fromBundle.embed(List.of("pulmonary hamartoma"))[0], 1e-6f);
+        } finally {
+            cpu.options().close();
+        }
+        java.nio.file.Files.writeString(dir.resolve("bundle.json"), "{\"name\": \"x\", \"kind\": \"image_encoder\"}");
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> TextEncoder.load(dir, new ai.onnxruntime.OrtSession.SessionOptions()));
+        assertTrue(e.getMessage().contains("not a text_encoder"), e.getMessage());
+    }
+
+    @Test
     void embedsMeaningNotJustWordsAndBatchesConsistently() {
         ExecutionProviders.Choice cpu = ExecutionProviders.choose("cpu", 1);
         try (TextEncoder enc = TextEncoder.miniLm(cpu.options())) {

@@ -50,12 +50,14 @@ public class Models {
             @ConfigProperty(name = "heterorag.models.image-bundle.ophthalmology") Optional<Path> ophthalmology,
             @ConfigProperty(name = "heterorag.models.image-bundle.pathology") Optional<Path> pathology,
             @ConfigProperty(name = "heterorag.models.max-batch", defaultValue = "16") int maxBatch,
-            @ConfigProperty(name = "heterorag.models.max-wait-micros", defaultValue = "2000") long maxWaitMicros) {
+            @ConfigProperty(name = "heterorag.models.max-wait-micros", defaultValue = "2000") long maxWaitMicros,
+            @ConfigProperty(name = "heterorag.models.text-bundle") Optional<Path> textBundle) {
         ExecutionProviders.Choice ep = ExecutionProviders.choose(provider, threads);
         this.provider = ep.provider();
         this.threads = threads;
         try (OrtSession.SessionOptions options = ep.options()) {
-            this.text = TextEncoder.miniLm(options);
+            // a configured text encoder bundle, else MiniLM from its jar; corpora must be re-ingested after a change
+            this.text = textBundle.map(b -> TextEncoder.load(b, options)).orElseGet(() -> TextEncoder.miniLm(options));
         }
         this.baseline = dataDir.resolve("models").resolve(BaselineImageBundle.NAME + "-" + BaselineImageBundle.VERSION);
         this.configured = Map.of(Modality.RADIOLOGY, radiology, Modality.OPHTHALMOLOGY, ophthalmology,
