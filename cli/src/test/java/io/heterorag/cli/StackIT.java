@@ -251,8 +251,38 @@ class StackIT {
         }
     }
 
+    static String servedModel;
+
     @Test
     @Order(8)
+    void aTrainedModClipIsPromotedThenServedAndEvaluated() throws Exception {
+        Run train = heterorag("train", "modclip", "--modality", "radiology", "--data", SLICE.toString(), "--eval-split", "train",
+                "--epochs", "3", "--image-size", "32", "--dimension", "32", "--json");
+        assertEquals(0, train.exit(), train.err());
+        JsonNode job = JSON.readTree(train.out().lines().reduce((a, b) -> b).orElseThrow());
+        assertEquals("succeeded", job.path("state").asText());
+        assertTrue(job.path("promoted").asBoolean(), "the first ModCLIP beats the baseline: " + job);
+        assertTrue(job.path("parity_max_abs_diff").asDouble() <= 1e-4);
+        servedModel = job.path("model").asText();
+        // the CLI returns once retrieval serves it: the repository was re-embedded with it
+        Run eval = heterorag("eval", "reports", "--data", SLICE.toString(), "--split", "train", "--json");
+        assertEquals(0, eval.exit(), eval.err());
+        JsonNode r = JSON.readTree(eval.out());
+        assertEquals(servedModel, r.path("image_encoder").asText());
+        assertEquals(sliceImageIds().size(), r.path("n").asInt());
+        assertEquals(job.path("recall_at_5").asDouble(), r.path("recall_at_5").asDouble(), 1e-9,
+                "the served model scores what the job measured on the same pairs");
+        // answers keep working on the new encoder, and still find an ingested image's own report first
+        String image = firstCase.path("TAC").size() > 0 ? firstCase.path("TAC").get(0).asText() : firstCase.path("MRI").get(0).asText();
+        AnswerResponse res = ClinicalRagGrpc.newBlockingStub(generation).answer(AnswerRequest.newBuilder().setQuestion("q")
+                .setImage(Image.newBuilder().setData(ByteString.copyFrom(Files.readAllBytes(MEDPIX.resolve("images/" + image + ".jpg")))))
+                .build());
+        assertEquals(servedModel, res.getModels().getImageEncoder());
+        assertEquals("medpix:" + image, res.getReports(0).getId());
+    }
+
+    @Test
+    @Order(9)
     void aRestartLosesNothingAndDuplicatesNothing() throws Exception {
         // let the eval's traces land before counting
         Thread.sleep(3000);
@@ -272,6 +302,8 @@ class StackIT {
         tuning = channel("tuning");
 
         assertEquals(countsBeforeRestart, stats());
+        assertEquals(servedModel, io.heterorag.proto.v1.RetrievalGrpc.newBlockingStub(retrieval).embed(
+                io.heterorag.proto.v1.EmbedRequest.getDefaultInstance()).getImageEncoder(), "the promoted model still serves");
         awaitTrace(traceId);
         Thread.sleep(3000); // any re-delivered trace would arrive now
         assertEquals(tracesBeforeRestart, traceTotal());
