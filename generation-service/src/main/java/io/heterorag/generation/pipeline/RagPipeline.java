@@ -129,7 +129,7 @@ public class RagPipeline {
         String traceId = UUID.randomUUID().toString();
         AnswerResponse response = AnswerResponse.newBuilder().setTraceId(traceId).setAnswer(answer.text())
                 .addAllCandidates(answer.candidates()).addAllReports(reports).addAllKnowledge(knowledge)
-                .addAllQueries(q.getQueriesList()).addAllLatencies(latencies).setModels(models).setModality(modality).build();
+                .addAllQueries(q.getQueriesList()).addAllLatencies(latencies).setModels(models).setModality(modality).setReportsChosenK(r.getChosenK()).build();
         traces.publish(trace(req, response, task));
         return new Result(response, answer.segments());
     }

@@ -29,6 +29,7 @@ import io.heterorag.retrieval.ingest.AtlasIngestor;
 import io.heterorag.model.ImageDecoder;
 import io.heterorag.model.ImageEncoder;
 import io.heterorag.retrieval.model.Models;
+import io.heterorag.retrieval.store.AdaptiveK;
 import io.heterorag.retrieval.store.Collection;
 import io.heterorag.retrieval.store.ReportRepositories;
 import io.heterorag.retrieval.store.VectorStore;
@@ -51,11 +52,15 @@ public class RetrievalGrpcService extends RetrievalGrpc.RetrievalImplBase {
     private final int defaultReportK;
     private final int defaultCorpusK;
     private final int candidates;
+    private final double adaptiveRatio;
+    private final int adaptiveMinK;
 
     public RetrievalGrpcService(VectorStore store, ReportRepositories reports, Models models, AtlasIngestor ingestor,
             @ConfigProperty(name = "heterorag.retrieval.report-k", defaultValue = "5") int defaultReportK,
             @ConfigProperty(name = "heterorag.retrieval.corpus-k", defaultValue = "10") int defaultCorpusK,
-            @ConfigProperty(name = "heterorag.retrieval.fusion-candidates", defaultValue = "50") int candidates) {
+            @ConfigProperty(name = "heterorag.retrieval.fusion-candidates", defaultValue = "50") int candidates,
+            @ConfigProperty(name = "heterorag.retrieval.adaptive-k.ratio", defaultValue = "0.9") double adaptiveRatio,
+            @ConfigProperty(name = "heterorag.retrieval.adaptive-k.min", defaultValue = "1") int adaptiveMinK) {
         this.store = store;
         this.reports = reports;
         this.models = models;
@@ -63,6 +68,8 @@ public class RetrievalGrpcService extends RetrievalGrpc.RetrievalImplBase {
         this.defaultReportK = defaultReportK;
         this.defaultCorpusK = defaultCorpusK;
         this.candidates = candidates;
+        this.adaptiveRatio = adaptiveRatio;
+        this.adaptiveMinK = adaptiveMinK;
     }
 
     @Override
@@ -82,10 +89,14 @@ public class RetrievalGrpcService extends RetrievalGrpc.RetrievalImplBase {
             try (ReportRepositories.Lease repo = reports.lease(m)) {
                 float[] v = repo.embed(image);
                 res.setImageEncoder(repo.encoder().id());
-                for (Collection.Hit h : repo.collection().nearest(v, k)) {
+                List<Collection.Hit> hits = repo.collection().nearest(v, k);
+                int keep = req.getFixedK() ? hits.size()
+                        : AdaptiveK.choose(hits.stream().map(Collection.Hit::score).toList(), adaptiveRatio, adaptiveMinK);
+                for (Collection.Hit h : hits.subList(0, keep)) {
                     res.addReports(ReportHit.newBuilder().setId(h.id()).setScore(h.score()).setText(h.text())
                             .setSource(h.metadata().getOrDefault("source", "")).putAllMetadata(h.metadata()));
                 }
+                res.setChosenK(keep);
             }
             Log.debugf("retrieveReports modality=%s image_bytes=%d hits=%d", m, req.getImage().getData().size(), res.getReportsCount());
             return res.build();

@@ -54,7 +54,8 @@ class RetrievalGrpcServiceTest {
 
         RetrieveReportsResponse res = retrieval.retrieveReports(RetrieveReportsRequest.newBuilder()
                 .setImage(Image.newBuilder().setData(ByteString.copyFrom(TestData.image(IMG_B))).setMediaType("image/jpeg"))
-                .setK(3).build());
+                .setK(3).setFixedK(true).build());
+        assertEquals(3, res.getChosenK());
         assertTrue(res.getReportsList().stream().anyMatch(r -> r.getId().equals(run + "-b")));
         assertEquals(1.0, res.getReports(0).getScore(), 1e-3, "an ingested image is its own nearest neighbour");
         assertEquals("CT of the abdomen.", res.getReports(0).getText());

@@ -1,0 +1,26 @@
+package io.heterorag.retrieval.store;
+
+import java.util.List;
+
+/**
+ * How many of a ranked list to keep: cut before the first hit whose similarity falls below
+ * {@code ratio} × the previous hit's (MMed-RAG's adaptive retrieval), keeping at least minK and at
+ * most the list's length. Similarities at or below zero count as a drop.
+ */
+public final class AdaptiveK {
+
+    private AdaptiveK() {
+    }
+
+    public static int choose(List<Float> scores, double ratio, int minK) {
+        int n = scores.size();
+        for (int i = Math.max(1, minK); i < n; i++) {
+            float prev = scores.get(i - 1);
+            float cur = scores.get(i);
+            if (prev <= 0 || cur <= 0 || cur / prev < ratio) {
+                return i;
+            }
+        }
+        return n;
+    }
+}
