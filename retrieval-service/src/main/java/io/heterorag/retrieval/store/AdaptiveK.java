@@ -4,8 +4,8 @@ import java.util.List;
 
 /**
  * How many of a ranked list to keep: cut before the first hit whose similarity falls below
- * {@code ratio} × the previous hit's (MMed-RAG's adaptive retrieval), keeping at least minK and at
- * most the list's length. Similarities at or below zero count as a drop.
+ * {@code ratio} × the previous hit's (MMed-RAG's adaptive retrieval), but keep at least minK (and at
+ * most the list's length). Similarities at or below zero count as a drop.
  */
 public final class AdaptiveK {
 
@@ -14,13 +14,15 @@ public final class AdaptiveK {
 
     public static int choose(List<Float> scores, double ratio, int minK) {
         int n = scores.size();
-        for (int i = Math.max(1, minK); i < n; i++) {
+        int cut = n;
+        for (int i = 1; i < n; i++) {
             float prev = scores.get(i - 1);
             float cur = scores.get(i);
             if (prev <= 0 || cur <= 0 || cur / prev < ratio) {
-                return i;
+                cut = i;
+                break;
             }
         }
-        return n;
+        return Math.min(n, Math.max(minK, cut));
     }
 }
