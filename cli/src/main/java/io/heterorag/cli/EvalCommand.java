@@ -21,6 +21,9 @@ import io.heterorag.proto.v1.ClinicalRagGrpc;
 import io.heterorag.proto.v1.EmbedRequest;
 import io.heterorag.proto.v1.EmbedResponse;
 import io.heterorag.proto.v1.RetrievalGrpc;
+import io.heterorag.proto.v1.SearchCorpusRequest;
+import io.heterorag.proto.v1.SearchMode;
+import io.heterorag.proto.v1.Corpus;
 import io.heterorag.proto.v1.Vector;
 import io.heterorag.proto.v1.Image;
 import io.heterorag.proto.v1.Modality;
@@ -45,7 +48,8 @@ final class EvalCommand {
         return switch (what) {
             case "diagnosis" -> diagnosis(channel, args);
             case "reports" -> reports(channel, args);
-            default -> throw new Args.UsageException("usage: eval diagnosis|reports --data DIR --split NAME [--json]");
+            case "knowledge" -> knowledge(channel, args);
+            default -> throw new Args.UsageException("usage: eval diagnosis|reports|knowledge --data DIR --split NAME [--json]");
         };
     }
 
@@ -91,6 +95,52 @@ final class EvalCommand {
                     encoder, out.get("n").asInt(), out.get("recall_at_1").asDouble(), out.get("recall_at_5").asDouble(),
                     out.get("recall_at_10").asDouble(), out.get("chance_at_5").asDouble());
         }
+        return 0;
+    }
+
+    /**
+     * {@code eval knowledge}: each case's History + Findings as a query of the book corpus; the hit is
+     * the case's own topic among the first distinct topics. The served (fused) search is reported with
+     * BM25 alone and dense alone beside it, from the same run.
+     */
+    static int knowledge(ManagedChannel channel, Args args) {
+        MedPix medpix = new MedPix(Path.of(args.required("data")));
+        String split = args.required("split");
+        RetrievalGrpc.RetrievalBlockingStub retrieval = RetrievalGrpc.newBlockingStub(channel);
+        Map<SearchMode, int[]> hits = new LinkedHashMap<>(); // recall@1, recall@5 counts
+        int n = 0;
+        for (MedPix.Case c : medpix.cases(split)) {
+            String query = (c.history() + " " + c.findings()).strip();
+            if (query.isEmpty()) {
+                continue;
+            }
+            n++;
+            for (SearchMode mode : List.of(SearchMode.HYBRID, SearchMode.KEYWORD, SearchMode.DENSE)) {
+                List<String> topics = retrieval.searchCorpus(SearchCorpusRequest.newBuilder().setCorpus(Corpus.BOOK)
+                        .setQuery(query).setK(50).setMode(mode).build()).getHitsList().stream()
+                        .map(h -> h.getTitle().strip().toLowerCase(Locale.ROOT)).distinct().toList();
+                int rank = topics.indexOf(c.topicTitle().strip().toLowerCase(Locale.ROOT));
+                int[] counts = hits.computeIfAbsent(mode, m -> new int[2]);
+                counts[0] += rank == 0 ? 1 : 0;
+                counts[1] += rank >= 0 && rank < 5 ? 1 : 0;
+            }
+        }
+        ObjectNode out = new ObjectMapper().createObjectNode();
+        out.put("task", "knowledge");
+        out.put("split", split);
+        out.put("n", n);
+        int total = Math.max(n, 1);
+        int[] served = hits.getOrDefault(SearchMode.HYBRID, new int[2]);
+        out.put("recall_at_1", (double) served[0] / total);
+        out.put("recall_at_5", (double) served[1] / total);
+        out.put("method", "dense (MiniLM) + BM25, reciprocal rank fusion; no cross-encoder reranker yet");
+        for (SearchMode mode : List.of(SearchMode.KEYWORD, SearchMode.DENSE)) {
+            int[] h = hits.getOrDefault(mode, new int[2]);
+            ObjectNode m = out.putObject(mode == SearchMode.KEYWORD ? "bm25" : "dense");
+            m.put("recall_at_1", (double) h[0] / total);
+            m.put("recall_at_5", (double) h[1] / total);
+        }
+        System.out.println(args.flag("json") ? out.toString() : out.toPrettyString());
         return 0;
     }
 

@@ -22,6 +22,7 @@ public final class Main {
               ask --image PATH [--modality radiology] [--task open_vqa] --question TEXT [--json]
               eval diagnosis --data DIR --split NAME [--json] [--no-image] [--limit N]
               eval reports --data DIR --split NAME [--modality radiology] [--json]
+              eval knowledge --data DIR --split NAME [--json]
               train modclip --modality M --data DIR [--epochs N] [--no-promote] [--json]
               bench embed [--json] [--requests 256] [--concurrency 8] [--image-bundle DIR]""";
 
@@ -51,7 +52,7 @@ public final class Main {
                     return withChannel(endpoint, ch -> AskCommand.run(ch, new Args(rest, java.util.Set.of("json"))));
                 }
                 case "eval" -> {
-                    boolean reports = !rest.isEmpty() && rest.get(0).equals("reports");
+                    boolean reports = !rest.isEmpty() && (rest.get(0).equals("reports") || rest.get(0).equals("knowledge"));
                     endpoint = reports ? env("HETERORAG_RETRIEVAL", "127.0.0.1:9101") : env("HETERORAG_GENERATION", "127.0.0.1:9103");
                     return withChannel(endpoint, ch -> EvalCommand.run(ch, new Args(rest, java.util.Set.of("json", "no-image"))));
                 }

@@ -24,6 +24,7 @@ import io.heterorag.proto.v1.RetrieveReportsRequest;
 import io.heterorag.proto.v1.RetrieveReportsResponse;
 import io.heterorag.proto.v1.SearchCorpusRequest;
 import io.heterorag.proto.v1.SearchCorpusResponse;
+import io.heterorag.proto.v1.SearchMode;
 import io.heterorag.proto.v1.Vector;
 import io.heterorag.retrieval.ingest.AtlasIngestor;
 import io.heterorag.model.ImageDecoder;
@@ -53,12 +54,14 @@ public class RetrievalGrpcService extends RetrievalGrpc.RetrievalImplBase {
     private final int defaultCorpusK;
     private final int candidates;
     private final double adaptiveRatio;
+    private final double keywordWeight;
     private final int adaptiveMinK;
 
     public RetrievalGrpcService(VectorStore store, ReportRepositories reports, Models models, AtlasIngestor ingestor,
             @ConfigProperty(name = "heterorag.retrieval.report-k", defaultValue = "5") int defaultReportK,
             @ConfigProperty(name = "heterorag.retrieval.corpus-k", defaultValue = "10") int defaultCorpusK,
             @ConfigProperty(name = "heterorag.retrieval.fusion-candidates", defaultValue = "50") int candidates,
+            @ConfigProperty(name = "heterorag.retrieval.fusion.keyword-weight", defaultValue = "1.0") double keywordWeight,
             @ConfigProperty(name = "heterorag.retrieval.adaptive-k.ratio", defaultValue = "0.9") double adaptiveRatio,
             @ConfigProperty(name = "heterorag.retrieval.adaptive-k.min", defaultValue = "1") int adaptiveMinK) {
         this.store = store;
@@ -69,6 +72,7 @@ public class RetrievalGrpcService extends RetrievalGrpc.RetrievalImplBase {
         this.defaultCorpusK = defaultCorpusK;
         this.candidates = candidates;
         this.adaptiveRatio = adaptiveRatio;
+        this.keywordWeight = keywordWeight;
         this.adaptiveMinK = adaptiveMinK;
     }
 
@@ -113,9 +117,16 @@ public class RetrievalGrpcService extends RetrievalGrpc.RetrievalImplBase {
                 throw invalid("query is empty");
             }
             int k = k(req.getK(), defaultCorpusK);
-            float[] v = models.embedQuery(req.getQuery());
+            float[] v = req.getMode() == SearchMode.KEYWORD ? null : models.embedQuery(req.getQuery());
             SearchCorpusResponse.Builder res = SearchCorpusResponse.newBuilder().setTextEncoder(models.text().name());
-            for (Collection.Hit h : store.corpus(req.getCorpus()).hybrid(v, req.getQuery(), k, Math.max(candidates, k))) {
+            Collection c = store.corpus(req.getCorpus());
+            List<Collection.Hit> hits = switch (req.getMode()) {
+                case KEYWORD -> c.keyword(req.getQuery(), k);
+                case DENSE -> c.nearest(v, k);
+                case HYBRID -> c.hybrid(v, req.getQuery(), k, Math.max(candidates, k), keywordWeight);
+                default -> throw invalid("unknown search mode " + req.getModeValue());
+            };
+            for (Collection.Hit h : hits) {
                 res.addHits(KnowledgeHit.newBuilder().setCorpus(req.getCorpus()).setId(h.id()).setScore(h.score())
                         .setTitle(h.title()).setText(h.text()).setQuery(req.getQuery()));
             }

@@ -159,24 +159,33 @@ public final class Collection implements AutoCloseable {
     }
 
     /**
-     * Dense and BM25 results fused by reciprocal rank fusion (k = 60): robust to the two score scales
-     * and better than either alone on keyword-heavy medical text.
+     * Dense and BM25 results fused by weighted reciprocal rank fusion (k = 60): robust to the two score
+     * scales. Ranks are taken per document group (a document's best chunk), so a long document whose
+     * chunks crowd one list does not outvote the other list.
      */
-    public List<Hit> hybrid(float[] vector, String query, int k, int candidates) {
-        Map<String, Hit> byId = new LinkedHashMap<>();
+    public List<Hit> hybrid(float[] vector, String query, int k, int candidates, double keywordWeight) {
+        Map<String, Hit> best = new LinkedHashMap<>();
         Map<String, Double> fused = new HashMap<>();
-        for (List<Hit> ranked : List.of(nearest(vector, candidates), keyword(query, candidates))) {
-            for (int rank = 0; rank < ranked.size(); rank++) {
-                Hit h = ranked.get(rank);
-                byId.putIfAbsent(h.id(), h);
-                fused.merge(h.id(), 1.0 / (60 + rank + 1), Double::sum);
+        List<List<Hit>> lists = List.of(nearest(vector, candidates), keyword(query, candidates));
+        double[] weights = {1.0, keywordWeight};
+        for (int l = 0; l < lists.size(); l++) {
+            Map<String, Integer> groupRank = new HashMap<>();
+            for (Hit h : lists.get(l)) {
+                String group = h.metadata().getOrDefault("document_id", h.id());
+                if (groupRank.containsKey(group)) {
+                    continue;
+                }
+                int rank = groupRank.size();
+                groupRank.put(group, rank);
+                best.putIfAbsent(group, h);
+                fused.merge(group, weights[l] / (60 + rank + 1), Double::sum);
             }
         }
         return fused.entrySet().stream()
                 .sorted(Map.Entry.<String, Double>comparingByValue().reversed())
                 .limit(k)
                 .map(e -> {
-                    Hit h = byId.get(e.getKey());
+                    Hit h = best.get(e.getKey());
                     return new Hit(h.id(), e.getValue().floatValue(), h.title(), h.text(), h.metadata());
                 })
                 .toList();

@@ -47,7 +47,7 @@ class CollectionTest {
                     entry("b", "b", "h", "unrelated words", 1, 0),
                     entry("c", "c", "h", "other text", 0.9f, 0.43f)));
             // dense alone prefers b, keyword alone finds only a; a is first in one list and last in the other
-            List<Collection.Hit> hits = c.hybrid(new float[] {1, 0}, "popcorn hamartoma", 3, 10);
+            List<Collection.Hit> hits = c.hybrid(new float[] {1, 0}, "popcorn hamartoma", 3, 10, 1.0);
             assertEquals(3, hits.size());
             assertEquals(1.0 / 61 + 1.0 / 63, hits.get(0).score(), 1e-6);
             assertEquals("a", hits.get(0).id());
