@@ -32,8 +32,12 @@ final class BenchCommand {
     }
 
     static int run(Args args) throws Exception {
+        if (args.positional.size() == 1 && args.positional.get(0).equals("vectors")) {
+            return VectorBench.run(args);
+        }
         if (args.positional.size() != 1 || !args.positional.get(0).equals("embed")) {
-            throw new Args.UsageException("usage: bench embed [--json] [--requests N] [--concurrency N] [--image-bundle DIR]");
+            throw new Args.UsageException("usage: bench embed [--json] [--requests N] [--concurrency N] [--image-bundle DIR]\n"
+                    + "       bench vectors --n N --dim D [--queries 100] [--candidates 100] [--json]");
         }
         int requests = args.integer("requests", 256);
         int concurrency = args.integer("concurrency", 8);

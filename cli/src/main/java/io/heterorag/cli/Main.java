@@ -24,7 +24,8 @@ public final class Main {
               eval reports --data DIR --split NAME [--modality radiology] [--json]
               eval knowledge --data DIR --split NAME [--json]
               train modclip --modality M --data DIR [--epochs N] [--no-promote] [--json]
-              bench embed [--json] [--requests 256] [--concurrency 8] [--image-bundle DIR]""";
+              bench embed [--json] [--requests 256] [--concurrency 8] [--image-bundle DIR]
+              bench vectors --n N --dim D [--queries 100] [--candidates 100] [--json]""";
 
     private Main() {
     }

@@ -31,7 +31,7 @@ import io.heterorag.model.ImageDecoder;
 import io.heterorag.model.ImageEncoder;
 import io.heterorag.retrieval.model.Models;
 import io.heterorag.retrieval.store.AdaptiveK;
-import io.heterorag.retrieval.store.Collection;
+import io.heterorag.store.Collection;
 import io.heterorag.retrieval.store.ReportRepositories;
 import io.heterorag.retrieval.store.VectorStore;
 import io.quarkus.grpc.GrpcService;
@@ -93,7 +93,7 @@ public class RetrievalGrpcService extends RetrievalGrpc.RetrievalImplBase {
             try (ReportRepositories.Lease repo = reports.lease(m)) {
                 float[] v = repo.embed(image);
                 res.setImageEncoder(repo.encoder().id());
-                List<Collection.Hit> hits = repo.collection().nearest(v, k);
+                List<Collection.Hit> hits = repo.collection().nearest(v, k, candidates);
                 int keep = req.getFixedK() ? hits.size()
                         : AdaptiveK.choose(hits.stream().map(Collection.Hit::score).toList(), adaptiveRatio, adaptiveMinK);
                 for (Collection.Hit h : hits.subList(0, keep)) {

@@ -21,7 +21,7 @@ import io.heterorag.proto.v1.RejectedRecord;
 import io.heterorag.proto.v1.ReportRecord;
 import io.heterorag.model.ImageDecoder;
 import io.heterorag.retrieval.model.Models;
-import io.heterorag.retrieval.store.Collection;
+import io.heterorag.store.Collection;
 import io.heterorag.retrieval.store.ReportRepositories;
 import io.heterorag.retrieval.store.VectorStore;
 import io.micrometer.core.instrument.MeterRegistry;

@@ -1,5 +1,7 @@
 package io.heterorag.retrieval.store;
 
+import io.heterorag.store.Collection;
+
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.io.Reader;

@@ -1,5 +1,7 @@
 package io.heterorag.retrieval.store;
 
+import io.heterorag.store.Collection;
+
 import java.nio.file.Path;
 import java.util.EnumMap;
 import java.util.LinkedHashMap;

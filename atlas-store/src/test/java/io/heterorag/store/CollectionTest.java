@@ -1,4 +1,4 @@
-package io.heterorag.retrieval.store;
+package io.heterorag.store;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;

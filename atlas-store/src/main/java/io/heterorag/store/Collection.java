@@ -1,4 +1,4 @@
-package io.heterorag.retrieval.store;
+package io.heterorag.store;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -58,7 +58,7 @@ public final class Collection implements AutoCloseable {
     private final SearcherManager searchers;
     private final Analyzer analyzer = new EnglishAnalyzer();
 
-    Collection(String name, Path dir) {
+    public Collection(String name, Path dir) {
         this.name = name;
         try {
             Files.createDirectories(dir);
@@ -129,18 +129,40 @@ public final class Collection implements AutoCloseable {
 
     /** Nearest entries by vector (HNSW); score is the cosine similarity. */
     public List<Hit> nearest(float[] vector, int k) {
+        return nearest(vector, k, k);
+    }
+
+    /**
+     * The k nearest of an HNSW search that explores {@code candidates} (≥ k) entries: more candidates,
+     * better recall; only the k returned are read from disk.
+     */
+    public List<Hit> nearest(float[] vector, int k, int candidates) {
         return withSearcher(s -> {
             if (s.getIndexReader().numDocs() == 0) {
                 return List.of();
             }
-            TopDocs top = s.search(new KnnFloatVectorQuery(VECTOR, vector, k), k);
+            TopDocs top = s.search(new KnnFloatVectorQuery(VECTOR, vector, Math.max(k, candidates)), Math.max(k, candidates));
             List<Hit> hits = new ArrayList<>();
             for (ScoreDoc sd : top.scoreDocs) {
+                if (hits.size() == k) {
+                    break;
+                }
                 // Lucene scores DOT_PRODUCT as (1 + cos) / 2
                 hits.add(toHit(s, sd.doc, 2 * sd.score - 1));
             }
             return hits;
         });
+    }
+
+    /** Merges the index into one segment (after a bulk load): one HNSW graph to search instead of many. */
+    public void merge() {
+        try {
+            writer.forceMerge(1);
+            writer.commit();
+            searchers.maybeRefreshBlocking();
+        } catch (IOException e) {
+            throw new UncheckedIOException("collection " + name + " merge failed", e);
+        }
     }
 
     /** BM25 over title and text. */
