@@ -292,6 +292,11 @@ class StackIT {
 
         assertEquals(0, heterorag("down").exit());
         assertTrue(heterorag("status").exit() != 0);
+        Run refused = heterorag("ask", "--image", MEDPIX.resolve("images/" + sliceImageIds().iterator().next()
+                .substring("medpix:".length()) + ".jpg").toString(), "--question", "q");
+        assertEquals(3, refused.exit(), refused.err());
+        assertEquals(1, refused.err().strip().lines().count(), refused.err());
+        assertTrue(refused.err().contains("not running"), refused.err());
         Run up = heterorag("up");
         assertEquals(0, up.exit(), up.err());
         for (ManagedChannel c : new ManagedChannel[] {generation, retrieval, tuning}) {

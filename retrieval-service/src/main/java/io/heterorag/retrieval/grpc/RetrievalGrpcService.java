@@ -60,7 +60,8 @@ public class RetrievalGrpcService extends RetrievalGrpc.RetrievalImplBase {
     public RetrievalGrpcService(VectorStore store, ReportRepositories reports, Models models, AtlasIngestor ingestor,
             @ConfigProperty(name = "heterorag.retrieval.report-k", defaultValue = "5") int defaultReportK,
             @ConfigProperty(name = "heterorag.retrieval.corpus-k", defaultValue = "10") int defaultCorpusK,
-            @ConfigProperty(name = "heterorag.retrieval.fusion-candidates", defaultValue = "50") int candidates,
+            // entries explored per search: HNSW candidates of report retrieval, length of each list fused in corpus search
+            @ConfigProperty(name = "heterorag.retrieval.candidates", defaultValue = "50") int candidates,
             @ConfigProperty(name = "heterorag.retrieval.fusion.keyword-weight", defaultValue = "1.0") double keywordWeight,
             @ConfigProperty(name = "heterorag.retrieval.adaptive-k.ratio", defaultValue = "0.9") double adaptiveRatio,
             @ConfigProperty(name = "heterorag.retrieval.adaptive-k.min", defaultValue = "1") int adaptiveMinK) {

@@ -1,7 +1,5 @@
 package io.heterorag.retrieval.store;
 
-import io.heterorag.store.Collection;
-
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.io.Reader;
@@ -29,6 +27,7 @@ import io.heterorag.model.ImageEncoder;
 import io.heterorag.model.MicroBatcher;
 import io.heterorag.proto.v1.Modality;
 import io.heterorag.retrieval.model.Models;
+import io.heterorag.store.Collection;
 import io.quarkus.logging.Log;
 import io.quarkus.runtime.Startup;
 import org.eclipse.microprofile.config.inject.ConfigProperty;

@@ -1,7 +1,5 @@
 package io.heterorag.retrieval.store;
 
-import io.heterorag.store.Collection;
-
 import java.nio.file.Path;
 import java.util.EnumMap;
 import java.util.LinkedHashMap;
@@ -12,6 +10,7 @@ import jakarta.annotation.PreDestroy;
 import jakarta.inject.Singleton;
 
 import io.heterorag.proto.v1.Corpus;
+import io.heterorag.store.Collection;
 import io.quarkus.logging.Log;
 import io.quarkus.runtime.Startup;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
