@@ -18,7 +18,8 @@ import io.heterorag.proto.v1.CorpusQuery;
  * The default query generator until an MQG model is trained: a deterministic, rule-based builder,
  * NOT a language model. It keeps the question's content words and adds the terms that at least two
  * retrieved reports share (what the similar cases agree on), then writes one query per enabled
- * unstructured corpus (at most 4) and a "term,relation" graph query for the strongest term.
+ * unstructured corpus (at most 4) and a "term,relation" graph query for the strongest term. With a
+ * single report (an adaptive cut can keep one), that report's most frequent terms are used.
  */
 public final class KeywordQueryBuilder {
 
@@ -82,19 +83,31 @@ public final class KeywordQueryBuilder {
         return sb.toString();
     }
 
-    /** Terms found in at least two reports, most widely shared first (ties alphabetical). */
+    /**
+     * Terms found in at least two reports (in the one report when only one was kept), most widely
+     * shared first, then most frequent, ties alphabetical.
+     */
     static List<String> sharedTerms(List<String> reports, Set<String> exclude) {
         Map<String, Integer> df = new HashMap<>();
+        Map<String, Integer> tf = new HashMap<>();
         for (String r : reports) {
-            for (String t : new HashSet<>(terms(r))) {
+            List<String> ts = terms(r);
+            for (String t : ts) {
+                if (!exclude.contains(t)) {
+                    tf.merge(t, 1, Integer::sum);
+                }
+            }
+            for (String t : new HashSet<>(ts)) {
                 if (!exclude.contains(t)) {
                     df.merge(t, 1, Integer::sum);
                 }
             }
         }
+        int minDf = Math.min(2, reports.size());
         return df.entrySet().stream()
-                .filter(e -> e.getValue() >= 2)
+                .filter(e -> e.getValue() >= minDf)
                 .sorted(Comparator.<Map.Entry<String, Integer>>comparingInt(Map.Entry::getValue).reversed()
+                        .thenComparing(Comparator.<Map.Entry<String, Integer>>comparingInt(e -> tf.get(e.getKey())).reversed())
                         .thenComparing(Map.Entry::getKey))
                 .limit(REPORT_TERMS)
                 .map(Map.Entry::getKey)

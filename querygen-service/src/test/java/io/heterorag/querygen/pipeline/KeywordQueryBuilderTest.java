@@ -40,6 +40,13 @@ class KeywordQueryBuilderTest {
     }
 
     @Test
+    void aSingleReportLendsItsMostFrequentTerms() {
+        KeywordQueryBuilder.Queries q = builder.build("What is the most likely diagnosis?",
+                List.of("Cystic mass in the pancreas; the cystic mass has septations."), EnumSet.of(Corpus.BOOK));
+        assertEquals("cystic mass pancreas septations", q.queries().get(0).getText());
+    }
+
+    @Test
     void nothingToSearchForGivesNoQueries() {
         assertTrue(builder.build("What is it?", List.of(), Set.of()).queries().isEmpty());
     }
