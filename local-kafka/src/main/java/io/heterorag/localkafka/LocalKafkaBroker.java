@@ -14,6 +14,9 @@ import java.util.concurrent.CountDownLatch;
 import kafka.server.KafkaConfig;
 import kafka.server.KafkaRaftServer;
 import kafka.tools.StorageTool;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.common.utils.Time;
 
 /**
@@ -77,6 +80,15 @@ public final class LocalKafkaBroker implements AutoCloseable {
         } catch (Exception e) {
             throw new IllegalStateException("Kafka broker failed to start: " + e.getMessage(), e);
         }
+    }
+
+    /** A producer of string keys and protobuf bytes, as the platform's topics carry. */
+    public static KafkaProducer<String, byte[]> producer(String bootstrapServers) {
+        Properties p = new Properties();
+        p.put("bootstrap.servers", bootstrapServers);
+        p.put("key.serializer", StringSerializer.class.getName());
+        p.put("value.serializer", ByteArraySerializer.class.getName());
+        return new KafkaProducer<>(p);
     }
 
     public String bootstrapServers() {

@@ -34,8 +34,6 @@ import io.quarkus.logging.Log;
 @Singleton
 public class AtlasIngestor {
 
-    static final int EMBED_BATCH = 16;
-
     private final VectorStore store;
     private final ReportRepositories reports;
     private final Models models;
@@ -115,8 +113,8 @@ public class AtlasIngestor {
             }
         }
         List<Collection.Entry> entries = new ArrayList<>();
-        for (int i = 0; i < todo.size(); i += EMBED_BATCH) {
-            entries.addAll(embed.apply(todo.subList(i, Math.min(todo.size(), i + EMBED_BATCH)), decoded));
+        for (int i = 0; i < todo.size(); i += Models.BULK_BATCH) {
+            entries.addAll(embed.apply(todo.subList(i, Math.min(todo.size(), i + Models.BULK_BATCH)), decoded));
         }
         if (!entries.isEmpty()) {
             target.upsert(entries);
@@ -169,8 +167,8 @@ public class AtlasIngestor {
             }
         }
         List<Collection.Entry> withVectors = new ArrayList<>();
-        for (int i = 0; i < toEmbed.size(); i += EMBED_BATCH) {
-            float[][] v = models.text().embed(toEmbed.subList(i, Math.min(toEmbed.size(), i + EMBED_BATCH)));
+        for (int i = 0; i < toEmbed.size(); i += Models.BULK_BATCH) {
+            float[][] v = models.text().embed(toEmbed.subList(i, Math.min(toEmbed.size(), i + Models.BULK_BATCH)));
             for (int j = 0; j < v.length; j++) {
                 Collection.Entry e = out.get(i + j);
                 withVectors.add(new Collection.Entry(e.id(), e.group(), e.hash(), e.title(), e.text(), v[j], null, e.metadata()));

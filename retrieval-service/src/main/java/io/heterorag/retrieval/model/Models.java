@@ -33,6 +33,9 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
 @Startup
 public class Models {
 
+    /** Inputs per encoder call when embedding in bulk (ingest, re-index). */
+    public static final int BULK_BATCH = 16;
+
     private final String provider;
     private final int threads;
     private final TextEncoder text;

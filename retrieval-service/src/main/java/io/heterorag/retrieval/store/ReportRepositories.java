@@ -43,8 +43,6 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
 @Startup
 public class ReportRepositories {
 
-    static final int EMBED_BATCH = 16;
-
     private final Path root;
     private final Models models;
     private final Map<Modality, AtomicReference<Serving>> serving = new EnumMap<>(Modality.class);
@@ -146,7 +144,7 @@ public class ReportRepositories {
             AtomicInteger count = new AtomicInteger();
             old.collection.forEach(e -> {
                 batch.add(e);
-                if (batch.size() == EMBED_BATCH) {
+                if (batch.size() == Models.BULK_BATCH) {
                     fresh.upsert(reembed(enc, batch));
                     count.addAndGet(batch.size());
                     batch.clear();

@@ -4,8 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
-import java.util.Map;
-import java.util.Properties;
 import java.util.UUID;
 import java.util.function.BooleanSupplier;
 
@@ -16,10 +14,9 @@ import io.heterorag.proto.v1.Modality;
 import io.heterorag.retrieval.TestData;
 import io.heterorag.retrieval.store.ReportRepositories;
 import io.quarkus.test.junit.QuarkusTest;
+import io.heterorag.localkafka.LocalKafkaBroker;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.eclipse.microprofile.config.ConfigProvider;
 import org.junit.jupiter.api.Test;
 
@@ -57,10 +54,7 @@ class AtlasIngestConsumerTest {
     }
 
     static KafkaProducer<String, byte[]> producer() {
-        Properties p = new Properties();
-        p.putAll(Map.of("bootstrap.servers", ConfigProvider.getConfig().getValue("kafka.bootstrap.servers", String.class),
-                "key.serializer", StringSerializer.class.getName(), "value.serializer", ByteArraySerializer.class.getName()));
-        return new KafkaProducer<>(p);
+        return LocalKafkaBroker.producer(ConfigProvider.getConfig().getValue("kafka.bootstrap.servers", String.class));
     }
 
     static void await(BooleanSupplier condition) throws InterruptedException {

@@ -8,7 +8,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Properties;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -33,10 +32,9 @@ import io.heterorag.retrieval.TestData;
 import io.quarkus.grpc.GrpcClient;
 import io.quarkus.test.junit.QuarkusTest;
 import jakarta.inject.Inject;
+import io.heterorag.localkafka.LocalKafkaBroker;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.eclipse.microprofile.config.ConfigProvider;
 import org.junit.jupiter.api.Test;
 
@@ -131,9 +129,6 @@ class ReportRepositoriesSwapTest {
     }
 
     static KafkaProducer<String, byte[]> producer() {
-        java.util.Properties p = new java.util.Properties();
-        p.putAll(Map.of("bootstrap.servers", ConfigProvider.getConfig().getValue("kafka.bootstrap.servers", String.class),
-                "key.serializer", StringSerializer.class.getName(), "value.serializer", ByteArraySerializer.class.getName()));
-        return new KafkaProducer<>(p);
+        return LocalKafkaBroker.producer(ConfigProvider.getConfig().getValue("kafka.bootstrap.servers", String.class));
     }
 }

@@ -6,8 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
-import java.util.Map;
-import java.util.Properties;
 import java.util.UUID;
 
 import io.grpc.Status;
@@ -22,10 +20,9 @@ import io.heterorag.proto.v1.TuningGrpc;
 import io.quarkus.grpc.GrpcClient;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.RestAssured;
+import io.heterorag.localkafka.LocalKafkaBroker;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.eclipse.microprofile.config.ConfigProvider;
 import org.junit.jupiter.api.Test;
 
@@ -112,10 +109,7 @@ class TuningGrpcServiceTest {
     }
 
     static KafkaProducer<String, byte[]> producer() {
-        Properties p = new Properties();
-        p.putAll(Map.of("bootstrap.servers", ConfigProvider.getConfig().getValue("kafka.bootstrap.servers", String.class),
-                "key.serializer", StringSerializer.class.getName(), "value.serializer", ByteArraySerializer.class.getName()));
-        return new KafkaProducer<>(p);
+        return LocalKafkaBroker.producer(ConfigProvider.getConfig().getValue("kafka.bootstrap.servers", String.class));
     }
 
     static void assertStatus(Status.Code code, String messagePart, Runnable call) {
