@@ -15,7 +15,8 @@ import java.util.stream.Stream;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.heterorag.model.Vectors;
-import io.heterorag.store.Collection;
+import io.heterorag.store.LuceneCollection;
+import io.heterorag.store.VectorCollection;
 
 /**
  * {@code bench vectors --n N --dim D [--queries 100] [--candidates 100] [--json] [--out FILE]}: the
@@ -52,12 +53,12 @@ final class VectorBench {
 
         Path dir = Files.createTempDirectory("bench-vectors");
         ObjectNode out = new ObjectMapper().createObjectNode();
-        try (Collection c = new Collection("bench", dir)) {
+        try (VectorCollection c = new LuceneCollection("bench", dir)) {
             long t0 = System.nanoTime();
-            List<Collection.Entry> batch = new ArrayList<>();
+            List<VectorCollection.Entry> batch = new ArrayList<>();
             for (int i = 0; i < n; i++) {
                 String id = String.valueOf(i);
-                batch.add(new Collection.Entry(id, id, "", "", "", data[i], null, Map.of()));
+                batch.add(new VectorCollection.Entry(id, id, "", "", "", data[i], null, Map.of()));
                 if (batch.size() == BATCH || i == n - 1) {
                     c.upsert(batch);
                     batch.clear();
@@ -67,7 +68,7 @@ final class VectorBench {
             double buildS = (System.nanoTime() - t0) / 1e9;
             System.err.println();
             long tm = System.nanoTime();
-            c.merge();
+            c.optimize();
             double mergeS = (System.nanoTime() - tm) / 1e9;
 
             List<Set<String>> exact = new ArrayList<>();
@@ -79,9 +80,9 @@ final class VectorBench {
 
             double recall = 0;
             long t2 = System.nanoTime();
-            List<List<Collection.Hit>> ann = new ArrayList<>();
+            List<List<VectorCollection.Hit>> ann = new ArrayList<>();
             for (float[] q : qs) {
-                ann.add(c.nearest(q, K, candidates));
+                ann.add(c.nearest(q, K, candidates, Map.of()));
             }
             double annQps = queries / ((System.nanoTime() - t2) / 1e9);
             for (int q = 0; q < queries; q++) {

@@ -3,6 +3,7 @@ package io.heterorag.retrieval.grpc;
 import java.awt.image.BufferedImage;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Supplier;
 
 import io.grpc.Status;
@@ -31,7 +32,7 @@ import io.heterorag.model.ImageDecoder;
 import io.heterorag.model.ImageEncoder;
 import io.heterorag.retrieval.model.Models;
 import io.heterorag.retrieval.store.AdaptiveK;
-import io.heterorag.store.Collection;
+import io.heterorag.store.VectorCollection;
 import io.heterorag.retrieval.store.ReportRepositories;
 import io.heterorag.retrieval.store.VectorStore;
 import io.quarkus.grpc.GrpcService;
@@ -94,10 +95,10 @@ public class RetrievalGrpcService extends RetrievalGrpc.RetrievalImplBase {
             try (ReportRepositories.Lease repo = reports.lease(m)) {
                 float[] v = repo.embed(image);
                 res.setImageEncoder(repo.encoder().id());
-                List<Collection.Hit> hits = repo.collection().nearest(v, k, candidates);
+                List<VectorCollection.Hit> hits = repo.collection().nearest(v, k, candidates, Map.of());
                 int keep = req.getFixedK() ? hits.size()
-                        : AdaptiveK.choose(hits.stream().map(Collection.Hit::score).toList(), adaptiveRatio, adaptiveMinK);
-                for (Collection.Hit h : hits.subList(0, keep)) {
+                        : AdaptiveK.choose(hits.stream().map(VectorCollection.Hit::score).toList(), adaptiveRatio, adaptiveMinK);
+                for (VectorCollection.Hit h : hits.subList(0, keep)) {
                     res.addReports(ReportHit.newBuilder().setId(h.id()).setScore(h.score()).setText(h.text())
                             .setSource(h.metadata().getOrDefault("source", "")).putAllMetadata(h.metadata()));
                 }
@@ -120,14 +121,14 @@ public class RetrievalGrpcService extends RetrievalGrpc.RetrievalImplBase {
             int k = k(req.getK(), defaultCorpusK);
             float[] v = req.getMode() == SearchMode.KEYWORD ? null : models.embedQuery(req.getQuery());
             SearchCorpusResponse.Builder res = SearchCorpusResponse.newBuilder().setTextEncoder(models.text().name());
-            Collection c = store.corpus(req.getCorpus());
-            List<Collection.Hit> hits = switch (req.getMode()) {
+            VectorCollection c = store.corpus(req.getCorpus());
+            List<VectorCollection.Hit> hits = switch (req.getMode()) {
                 case KEYWORD -> c.keyword(req.getQuery(), k);
                 case DENSE -> c.nearest(v, k);
                 case HYBRID -> c.hybrid(v, req.getQuery(), k, Math.max(candidates, k), keywordWeight);
                 default -> throw invalid("unknown search mode " + req.getModeValue());
             };
-            for (Collection.Hit h : hits) {
+            for (VectorCollection.Hit h : hits) {
                 res.addHits(KnowledgeHit.newBuilder().setCorpus(req.getCorpus()).setId(h.id()).setScore(h.score())
                         .setTitle(h.title()).setText(h.text()).setQuery(req.getQuery()));
             }

@@ -21,7 +21,7 @@ import io.heterorag.proto.v1.RejectedRecord;
 import io.heterorag.proto.v1.ReportRecord;
 import io.heterorag.model.ImageDecoder;
 import io.heterorag.retrieval.model.Models;
-import io.heterorag.store.Collection;
+import io.heterorag.store.VectorCollection;
 import io.heterorag.retrieval.store.ReportRepositories;
 import io.heterorag.retrieval.store.VectorStore;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -95,8 +95,8 @@ public class AtlasIngestor {
     }
 
     /** Skips unchanged records (before any decoding or embedding), validates, embeds in batches, upserts. */
-    private Void store(Collection target, List<AtlasRecord> group,
-            BiFunction<List<AtlasRecord>, Map<String, BufferedImage>, List<Collection.Entry>> embed,
+    private Void store(VectorCollection target, List<AtlasRecord> group,
+            BiFunction<List<AtlasRecord>, Map<String, BufferedImage>, List<VectorCollection.Entry>> embed,
             List<RejectedRecord> rejected, int[] counts) {
         Map<String, BufferedImage> decoded = new LinkedHashMap<>();
         List<AtlasRecord> todo = new ArrayList<>();
@@ -112,7 +112,7 @@ public class AtlasIngestor {
                 rejected.add(reject(r, e));
             }
         }
-        List<Collection.Entry> entries = new ArrayList<>();
+        List<VectorCollection.Entry> entries = new ArrayList<>();
         for (int i = 0; i < todo.size(); i += Models.BULK_BATCH) {
             entries.addAll(embed.apply(todo.subList(i, Math.min(todo.size(), i + Models.BULK_BATCH)), decoded));
         }
@@ -140,38 +140,38 @@ public class AtlasIngestor {
         }
     }
 
-    private static List<Collection.Entry> reportEntries(List<AtlasRecord> batch, float[][] vectors) {
-        List<Collection.Entry> out = new ArrayList<>();
+    private static List<VectorCollection.Entry> reportEntries(List<AtlasRecord> batch, float[][] vectors) {
+        List<VectorCollection.Entry> out = new ArrayList<>();
         for (int i = 0; i < batch.size(); i++) {
             AtlasRecord r = batch.get(i);
             ReportRecord rep = r.getReport();
             Map<String, String> meta = new LinkedHashMap<>(rep.getMetadataMap());
             meta.put("source", rep.getSource());
-            out.add(new Collection.Entry(r.getId(), r.getId(), hash(r), "", rep.getText(), vectors[i],
+            out.add(new VectorCollection.Entry(r.getId(), r.getId(), hash(r), "", rep.getText(), vectors[i],
                     rep.getImage().getData().toByteArray(), meta));
         }
         return out;
     }
 
-    private List<Collection.Entry> documentEntries(List<AtlasRecord> batch) {
-        List<Collection.Entry> out = new ArrayList<>();
+    private List<VectorCollection.Entry> documentEntries(List<AtlasRecord> batch) {
+        List<VectorCollection.Entry> out = new ArrayList<>();
         List<String> toEmbed = new ArrayList<>();
         for (AtlasRecord r : batch) {
             DocumentRecord doc = r.getDocument();
             List<String> chunks = chunker.chunk(doc.getContent());
             for (int c = 0; c < chunks.size(); c++) {
-                out.add(new Collection.Entry(r.getId() + "#" + c, r.getId(), hash(r), doc.getTitle(), chunks.get(c),
+                out.add(new VectorCollection.Entry(r.getId() + "#" + c, r.getId(), hash(r), doc.getTitle(), chunks.get(c),
                         null, null, Map.of("source", doc.getSource(), "document_id", r.getId())));
                 // the title carries the topic; embedding it with each chunk keeps chunks findable by name
                 toEmbed.add(doc.getTitle() + ". " + chunks.get(c));
             }
         }
-        List<Collection.Entry> withVectors = new ArrayList<>();
+        List<VectorCollection.Entry> withVectors = new ArrayList<>();
         for (int i = 0; i < toEmbed.size(); i += Models.BULK_BATCH) {
             float[][] v = models.text().embed(toEmbed.subList(i, Math.min(toEmbed.size(), i + Models.BULK_BATCH)));
             for (int j = 0; j < v.length; j++) {
-                Collection.Entry e = out.get(i + j);
-                withVectors.add(new Collection.Entry(e.id(), e.group(), e.hash(), e.title(), e.text(), v[j], null, e.metadata()));
+                VectorCollection.Entry e = out.get(i + j);
+                withVectors.add(new VectorCollection.Entry(e.id(), e.group(), e.hash(), e.title(), e.text(), v[j], null, e.metadata()));
             }
         }
         return withVectors;

@@ -8,7 +8,6 @@ import java.io.Writer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Locale;
@@ -27,10 +26,9 @@ import io.heterorag.model.ImageEncoder;
 import io.heterorag.model.MicroBatcher;
 import io.heterorag.proto.v1.Modality;
 import io.heterorag.retrieval.model.Models;
-import io.heterorag.store.Collection;
+import io.heterorag.store.VectorCollection;
 import io.quarkus.logging.Log;
 import io.quarkus.runtime.Startup;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 /**
  * The report repositories, one per modality: each serves an (image encoder, collection) pair whose
@@ -44,13 +42,14 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
 public class ReportRepositories {
 
     private final Path root;
+    private final CollectionFactory collections;
     private final Models models;
     private final Map<Modality, AtomicReference<Serving>> serving = new EnumMap<>(Modality.class);
     private final Map<Modality, ReentrantLock> writers = new EnumMap<>(Modality.class);
 
-    public ReportRepositories(@ConfigProperty(name = "heterorag.retrieval.data-dir", defaultValue = "data/retrieval") Path dataDir,
-            Models models) {
-        this.root = dataDir.resolve("collections");
+    public ReportRepositories(CollectionFactory collections, Models models) {
+        this.collections = collections;
+        this.root = collections.root();
         this.models = models;
         for (Modality m : Modality.values()) {
             if (m == Modality.MODALITY_UNSPECIFIED || m == Modality.UNRECOGNIZED) {
@@ -59,8 +58,7 @@ public class ReportRepositories {
             Properties p = readPointer(m);
             String dir = p.getProperty("collection", baseName(m));
             Path bundle = p.containsKey("bundle") ? Path.of(p.getProperty("bundle")) : models.configuredImageBundle(m);
-            serving.put(m, new AtomicReference<>(new Serving(models.loadImageEncoder(bundle), new Collection(baseName(m), root.resolve(dir)),
-                    root.resolve(dir))));
+            serving.put(m, new AtomicReference<>(new Serving(models.loadImageEncoder(bundle), collections.open(dir))));
             writers.put(m, new ReentrantLock());
         }
     }
@@ -85,7 +83,7 @@ public class ReportRepositories {
             return s.batcher.submit(s.encoder.pixels(image));
         }
 
-        public Collection collection() {
+        public VectorCollection collection() {
             return s.collection;
         }
 
@@ -136,11 +134,10 @@ public class ReportRepositories {
                 return old.encoder.id();
             }
             String dirName = baseName(m) + "@" + enc.id().replaceAll("[^A-Za-z0-9._-]", "_");
-            Path dir = root.resolve(dirName);
-            deleteRecursively(dir); // a re-index cut short earlier
-            Collection fresh = new Collection(baseName(m), dir);
+            collections.open(dirName).drop(); // a re-index cut short earlier
+            VectorCollection fresh = collections.open(dirName);
             long t0 = System.nanoTime();
-            List<Collection.Entry> batch = new ArrayList<>();
+            List<VectorCollection.Entry> batch = new ArrayList<>();
             AtomicInteger count = new AtomicInteger();
             old.collection.forEach(e -> {
                 batch.add(e);
@@ -155,7 +152,7 @@ public class ReportRepositories {
                 count.addAndGet(batch.size());
             }
             writePointer(m, dirName, bundle);
-            serving.get(m).set(new Serving(enc, fresh, dir));
+            serving.get(m).set(new Serving(enc, fresh));
             old.retire();
             Log.infof("%s now served by %s: %d reports re-embedded in %.1f s (was %s)", baseName(m), enc.id(), count.get(),
                     (System.nanoTime() - t0) / 1e9, old.encoder.id());
@@ -165,16 +162,16 @@ public class ReportRepositories {
         }
     }
 
-    private static List<Collection.Entry> reembed(ImageEncoder enc, List<Collection.Entry> batch) {
+    private static List<VectorCollection.Entry> reembed(ImageEncoder enc, List<VectorCollection.Entry> batch) {
         List<BufferedImage> images = new ArrayList<>();
-        for (Collection.Entry e : batch) {
+        for (VectorCollection.Entry e : batch) {
             images.add(ImageDecoder.decode(e.blob(), ""));
         }
         float[][] v = enc.embed(images);
-        List<Collection.Entry> out = new ArrayList<>();
+        List<VectorCollection.Entry> out = new ArrayList<>();
         for (int i = 0; i < batch.size(); i++) {
-            Collection.Entry e = batch.get(i);
-            out.add(new Collection.Entry(e.id(), e.group(), e.hash(), e.title(), e.text(), v[i], e.blob(), e.metadata()));
+            VectorCollection.Entry e = batch.get(i);
+            out.add(new VectorCollection.Entry(e.id(), e.group(), e.hash(), e.title(), e.text(), v[i], e.blob(), e.metadata()));
         }
         return out;
     }
@@ -230,34 +227,19 @@ public class ReportRepositories {
         }
     }
 
-    static void deleteRecursively(Path dir) {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (var paths = Files.walk(dir)) {
-            for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
-                Files.delete(p);
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
-    /** One serving pair with its in-flight count; retired pairs close (and drop their files) when idle. */
+    /** One serving pair with its in-flight count; retired pairs close (and drop their collection) when idle. */
     private final class Serving {
         final ImageEncoder encoder;
         final MicroBatcher<float[], float[]> batcher;
-        final Collection collection;
-        final Path dir;
+        final VectorCollection collection;
         final AtomicInteger inFlight = new AtomicInteger();
         volatile boolean retired;
         private boolean closed;
 
-        Serving(ImageEncoder encoder, Collection collection, Path dir) {
+        Serving(ImageEncoder encoder, VectorCollection collection) {
             this.encoder = encoder;
             this.batcher = models.batcher("image-" + encoder.id(), encoder::embedEach);
             this.collection = collection;
-            this.dir = dir;
         }
 
         void retire() {
@@ -279,10 +261,11 @@ public class ReportRepositories {
             }
             closed = true;
             batcher.close();
-            collection.close();
             encoder.close();
             if (dropFiles) {
-                deleteRecursively(dir);
+                collection.drop();
+            } else {
+                collection.close();
             }
         }
     }

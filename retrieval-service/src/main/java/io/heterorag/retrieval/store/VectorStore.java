@@ -1,6 +1,5 @@
 package io.heterorag.retrieval.store;
 
-import java.nio.file.Path;
 import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.Locale;
@@ -10,38 +9,36 @@ import jakarta.annotation.PreDestroy;
 import jakarta.inject.Singleton;
 
 import io.heterorag.proto.v1.Corpus;
-import io.heterorag.store.Collection;
+import io.heterorag.store.VectorCollection;
 import io.quarkus.logging.Log;
 import io.quarkus.runtime.Startup;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 /**
- * The embedded vector store of the text corpora: one on-disk collection per corpus ("corpus-book",
+ * The text corpora: one collection per corpus on the configured backend ("corpus-book",
  * …; "corpus-graph" reserved). The report repositories are in {@link ReportRepositories}.
  */
 @Singleton
 @Startup
 public class VectorStore {
 
-    private final Map<Corpus, Collection> corpora = new EnumMap<>(Corpus.class);
+    private final Map<Corpus, VectorCollection> corpora = new EnumMap<>(Corpus.class);
 
-    public VectorStore(@ConfigProperty(name = "heterorag.retrieval.data-dir", defaultValue = "data/retrieval") Path dataDir) {
-        Path root = dataDir.resolve("collections");
+    public VectorStore(CollectionFactory collections) {
         for (Corpus c : Corpus.values()) {
             if (c != Corpus.CORPUS_UNSPECIFIED && c != Corpus.UNRECOGNIZED) {
                 String name = corpusName(c);
-                corpora.put(c, new Collection(name, root.resolve(name)));
+                corpora.put(c, collections.open(name));
             }
         }
-        Log.infof("vector store open at %s: %s", root.toAbsolutePath(), counts());
+        Log.infof("corpora open: %s", counts());
     }
 
     public static String corpusName(Corpus c) {
         return "corpus-" + c.name().toLowerCase(Locale.ROOT);
     }
 
-    public Collection corpus(Corpus corpus) {
-        Collection c = corpora.get(corpus);
+    public VectorCollection corpus(Corpus corpus) {
+        VectorCollection c = corpora.get(corpus);
         if (c == null) {
             throw new IllegalArgumentException("unknown corpus " + corpus);
         }
@@ -55,11 +52,11 @@ public class VectorStore {
     }
 
     public boolean isOpen() {
-        return corpora.values().stream().allMatch(Collection::isOpen);
+        return corpora.values().stream().allMatch(VectorCollection::isOpen);
     }
 
     @PreDestroy
     void close() {
-        corpora.values().forEach(Collection::close);
+        corpora.values().forEach(VectorCollection::close);
     }
 }

@@ -5,15 +5,10 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-import org.apache.lucene.analysis.Analyzer;
-import org.apache.lucene.analysis.TokenStream;
-import org.apache.lucene.analysis.en.EnglishAnalyzer;
-import org.apache.lucene.analysis.tokenattributes.CharTermAttribute;
 import org.apache.lucene.document.Document;
 import org.apache.lucene.document.Field;
 import org.apache.lucene.document.KnnFloatVectorField;
@@ -37,11 +32,10 @@ import org.apache.lucene.search.TopDocs;
 import org.apache.lucene.store.FSDirectory;
 
 /**
- * One collection of the embedded vector store: a Lucene index on disk with an HNSW vector field
- * (dot product over unit vectors = cosine) and a BM25 text field. Entries are keyed by id, so an
- * upsert of the same id replaces the entry.
+ * The embedded backend: a Lucene index on disk with an HNSW vector field (dot product over unit
+ * vectors = cosine), a BM25 text field and the filter fields as exact-match terms.
  */
-public final class Collection implements AutoCloseable {
+public final class LuceneCollection implements VectorCollection {
 
     static final String ID = "id";
     static final String GROUP = "group";
@@ -53,17 +47,18 @@ public final class Collection implements AutoCloseable {
     static final String META_PREFIX = "m.";
 
     private final String name;
+    private final Path dir;
     private final FSDirectory directory;
     private final IndexWriter writer;
     private final SearcherManager searchers;
-    private final Analyzer analyzer = new EnglishAnalyzer();
 
-    public Collection(String name, Path dir) {
+    public LuceneCollection(String name, Path dir) {
         this.name = name;
+        this.dir = dir;
         try {
             Files.createDirectories(dir);
             this.directory = FSDirectory.open(dir);
-            this.writer = new IndexWriter(directory, new IndexWriterConfig(analyzer)
+            this.writer = new IndexWriter(directory, new IndexWriterConfig(Bm25Terms.ANALYZER)
                     .setOpenMode(IndexWriterConfig.OpenMode.CREATE_OR_APPEND));
             this.searchers = new SearcherManager(writer, null);
         } catch (IOException e) {
@@ -71,20 +66,12 @@ public final class Collection implements AutoCloseable {
         }
     }
 
+    @Override
     public String name() {
         return name;
     }
 
-    /** An entry to store. group ties the chunks of one document together so they are replaced together. */
-    public record Entry(String id, String group, String hash, String title, String text, float[] vector,
-            byte[] blob, Map<String, String> metadata) {
-    }
-
-    /** A search result; score is cosine for vector search and the fused score for hybrid search. */
-    public record Hit(String id, float score, String title, String text, Map<String, String> metadata) {
-    }
-
-    /** Content hash stored for the group, or null: lets ingest skip unchanged records without embedding. */
+    @Override
     public String storedHash(String group) {
         return withSearcher(s -> {
             TopDocs top = s.search(new TermQuery(new Term(GROUP, group)), 1);
@@ -92,7 +79,7 @@ public final class Collection implements AutoCloseable {
         });
     }
 
-    /** Replaces every entry of each group present in entries, then commits. */
+    @Override
     public void upsert(List<Entry> entries) {
         try {
             for (String group : entries.stream().map(Entry::group).distinct().toList()) {
@@ -119,29 +106,25 @@ public final class Collection implements AutoCloseable {
         if (e.blob() != null) {
             d.add(new StoredField(BLOB, e.blob()));
         }
-        e.metadata().forEach((k, v) -> d.add(new StoredField(META_PREFIX + k, v)));
+        e.metadata().forEach((k, v) -> d.add(FILTER_FIELDS.contains(k) ? new StringField(META_PREFIX + k, v, Field.Store.YES)
+                : new StoredField(META_PREFIX + k, v)));
         return d;
     }
 
+    @Override
     public long count() {
         return withSearcher(s -> (long) s.getIndexReader().numDocs());
     }
 
-    /** Nearest entries by vector (HNSW); score is the cosine similarity. */
-    public List<Hit> nearest(float[] vector, int k) {
-        return nearest(vector, k, k);
-    }
-
-    /**
-     * The k nearest of an HNSW search that explores {@code candidates} (≥ k) entries: more candidates,
-     * better recall; only the k returned are read from disk.
-     */
-    public List<Hit> nearest(float[] vector, int k, int candidates) {
+    /** HNSW search (score = cosine); only the k returned are read from disk. */
+    @Override
+    public List<Hit> nearest(float[] vector, int k, int candidates, Map<String, String> filter) {
+        Query f = filter(filter);
         return withSearcher(s -> {
             if (s.getIndexReader().numDocs() == 0) {
                 return List.of();
             }
-            TopDocs top = s.search(new KnnFloatVectorQuery(VECTOR, vector, Math.max(k, candidates)), Math.max(k, candidates));
+            TopDocs top = s.search(new KnnFloatVectorQuery(VECTOR, vector, Math.max(k, candidates), f), Math.max(k, candidates));
             List<Hit> hits = new ArrayList<>();
             for (ScoreDoc sd : top.scoreDocs) {
                 if (hits.size() == k) {
@@ -155,7 +138,8 @@ public final class Collection implements AutoCloseable {
     }
 
     /** Merges the index into one segment (after a bulk load): one HNSW graph to search instead of many. */
-    public void merge() {
+    @Override
+    public void optimize() {
         try {
             writer.forceMerge(1);
             writer.commit();
@@ -165,12 +149,15 @@ public final class Collection implements AutoCloseable {
         }
     }
 
-    /** BM25 over title and text. */
-    public List<Hit> keyword(String query, int k) {
-        Query q = keywordQuery(query);
-        if (q == null) {
+    @Override
+    public List<Hit> keyword(String query, int k, Map<String, String> filter) {
+        Query terms = keywordQuery(query);
+        if (terms == null) {
             return List.of();
         }
+        Query f = filter(filter);
+        Query q = f == null ? terms : new BooleanQuery.Builder().add(terms, BooleanClause.Occur.MUST)
+                .add(f, BooleanClause.Occur.FILTER).build();
         return withSearcher(s -> {
             List<Hit> hits = new ArrayList<>();
             for (ScoreDoc sd : s.search(q, k).scoreDocs) {
@@ -180,40 +167,7 @@ public final class Collection implements AutoCloseable {
         });
     }
 
-    /**
-     * Dense and BM25 results fused by weighted reciprocal rank fusion (k = 60): robust to the two score
-     * scales. Ranks are taken per document group (a document's best chunk), so a long document whose
-     * chunks crowd one list does not outvote the other list.
-     */
-    public List<Hit> hybrid(float[] vector, String query, int k, int candidates, double keywordWeight) {
-        Map<String, Hit> best = new LinkedHashMap<>();
-        Map<String, Double> fused = new HashMap<>();
-        List<List<Hit>> lists = List.of(nearest(vector, candidates), keyword(query, candidates));
-        double[] weights = {1.0, keywordWeight};
-        for (int l = 0; l < lists.size(); l++) {
-            Map<String, Integer> groupRank = new HashMap<>();
-            for (Hit h : lists.get(l)) {
-                String group = h.metadata().getOrDefault("document_id", h.id());
-                if (groupRank.containsKey(group)) {
-                    continue;
-                }
-                int rank = groupRank.size();
-                groupRank.put(group, rank);
-                best.putIfAbsent(group, h);
-                fused.merge(group, weights[l] / (60 + rank + 1), Double::sum);
-            }
-        }
-        return fused.entrySet().stream()
-                .sorted(Map.Entry.<String, Double>comparingByValue().reversed())
-                .limit(k)
-                .map(e -> {
-                    Hit h = best.get(e.getKey());
-                    return new Hit(h.id(), e.getValue().floatValue(), h.title(), h.text(), h.metadata());
-                })
-                .toList();
-    }
-
-    /** Every live entry, without its vector (to re-embed a repository with a new encoder). */
+    @Override
     public void forEach(java.util.function.Consumer<Entry> action) {
         withSearcher(s -> {
             for (var leaf : s.getIndexReader().leaves()) {
@@ -235,21 +189,30 @@ public final class Collection implements AutoCloseable {
         });
     }
 
-    private Query keywordQuery(String text) {
+    private static Query filter(Map<String, String> filter) {
+        if (filter.isEmpty()) {
+            return null;
+        }
+        BooleanQuery.Builder b = new BooleanQuery.Builder();
+        filter.forEach((k, v) -> {
+            if (!FILTER_FIELDS.contains(k)) {
+                throw new IllegalArgumentException("cannot filter on " + k + " (filter fields: " + FILTER_FIELDS + ")");
+            }
+            b.add(new TermQuery(new Term(META_PREFIX + k, v)), BooleanClause.Occur.FILTER);
+        });
+        return b.build();
+    }
+
+    private static Query keywordQuery(String text) {
         BooleanQuery.Builder b = new BooleanQuery.Builder();
         int clauses = 0;
-        try (TokenStream ts = analyzer.tokenStream(TEXT, text)) {
-            CharTermAttribute term = ts.addAttribute(CharTermAttribute.class);
-            ts.reset();
-            while (ts.incrementToken() && clauses < 256) {
-                String t = term.toString();
-                b.add(new TermQuery(new Term(TEXT, t)), BooleanClause.Occur.SHOULD);
-                b.add(new TermQuery(new Term(TITLE, t)), BooleanClause.Occur.SHOULD);
-                clauses += 2;
+        for (String t : Bm25Terms.of(text)) {
+            if (clauses == 256) {
+                break;
             }
-            ts.end();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+            b.add(new TermQuery(new Term(TEXT, t)), BooleanClause.Occur.SHOULD);
+            b.add(new TermQuery(new Term(TITLE, t)), BooleanClause.Occur.SHOULD);
+            clauses += 2;
         }
         return clauses == 0 ? null : b.build();
     }
@@ -285,12 +248,28 @@ public final class Collection implements AutoCloseable {
         }
     }
 
+    @Override
     public boolean isOpen() {
         return writer.isOpen();
     }
 
     @Override
+    public void drop() {
+        close();
+        try (var paths = Files.walk(dir)) {
+            for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("collection " + name + " cannot be deleted", e);
+        }
+    }
+
+    @Override
     public void close() {
+        if (!writer.isOpen()) {
+            return;
+        }
         try {
             searchers.close();
             writer.close();

@@ -1,0 +1,102 @@
+package io.heterorag.store;
+
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+
+/**
+ * One MedAtlas collection (a modality's report repository or a text corpus): entries with a unit
+ * vector, a text searched by BM25 and metadata, keyed by id and replaced by group. Two backends:
+ * {@link LuceneCollection} (embedded, on disk) and {@link QdrantCollection} (a Qdrant server).
+ */
+public interface VectorCollection extends AutoCloseable {
+
+    /** Metadata keys that searches can filter on (indexed by both backends); other keys are only stored. */
+    List<String> FILTER_FIELDS = List.of("source", "modality", "corpus", "kind", "head_id", "document_id");
+
+    /** An entry to store. group ties the chunks of one document together so they are replaced together. */
+    record Entry(String id, String group, String hash, String title, String text, float[] vector, byte[] blob,
+            Map<String, String> metadata) {
+    }
+
+    /** A search result; score is cosine for vector search, BM25 for keyword and the fused score for hybrid search. */
+    record Hit(String id, float score, String title, String text, Map<String, String> metadata) {
+    }
+
+    String name();
+
+    /** Content hash stored for the group, or null: lets ingest skip unchanged records without embedding. */
+    String storedHash(String group);
+
+    /** Replaces every entry of each group present in entries; the entries are searchable on return. */
+    void upsert(List<Entry> entries);
+
+    long count();
+
+    /**
+     * The k nearest entries of an approximate search exploring {@code candidates} (≥ k) entries, among
+     * those whose metadata equal every value of filter (keys from {@link #FILTER_FIELDS}).
+     */
+    List<Hit> nearest(float[] vector, int k, int candidates, Map<String, String> filter);
+
+    default List<Hit> nearest(float[] vector, int k) {
+        return nearest(vector, k, k, Map.of());
+    }
+
+    /** BM25 over title and text (English stemming and stop words), filtered as in nearest. */
+    List<Hit> keyword(String query, int k, Map<String, String> filter);
+
+    default List<Hit> keyword(String query, int k) {
+        return keyword(query, k, Map.of());
+    }
+
+    /**
+     * Dense and BM25 results fused by weighted reciprocal rank fusion (k = 60): robust to the two score
+     * scales. Ranks are taken per document group (a document's best chunk), so a long document whose
+     * chunks crowd one list does not outvote the other list.
+     */
+    default List<Hit> hybrid(float[] vector, String query, int k, int candidates, double keywordWeight) {
+        Map<String, Hit> best = new LinkedHashMap<>();
+        Map<String, Double> fused = new HashMap<>();
+        List<List<Hit>> lists = List.of(nearest(vector, candidates, candidates, Map.of()), keyword(query, candidates));
+        double[] weights = {1.0, keywordWeight};
+        for (int l = 0; l < lists.size(); l++) {
+            Map<String, Integer> groupRank = new HashMap<>();
+            for (Hit h : lists.get(l)) {
+                String group = h.metadata().getOrDefault("document_id", h.id());
+                if (groupRank.containsKey(group)) {
+                    continue;
+                }
+                int rank = groupRank.size();
+                groupRank.put(group, rank);
+                best.putIfAbsent(group, h);
+                fused.merge(group, weights[l] / (60 + rank + 1), Double::sum);
+            }
+        }
+        return fused.entrySet().stream()
+                .sorted(Map.Entry.<String, Double>comparingByValue().reversed())
+                .limit(k)
+                .map(e -> {
+                    Hit h = best.get(e.getKey());
+                    return new Hit(h.id(), e.getValue().floatValue(), h.title(), h.text(), h.metadata());
+                })
+                .toList();
+    }
+
+    /** Every entry, without its vector (to re-embed a repository with a new encoder). */
+    void forEach(Consumer<Entry> action);
+
+    /** Compacts after a bulk load where the backend needs it (the embedded index merges its segments). */
+    void optimize();
+
+    /** Whether the collection can serve (open, and its server reachable). */
+    boolean isOpen();
+
+    /** Closes the collection and deletes its data. */
+    void drop();
+
+    @Override
+    void close();
+}

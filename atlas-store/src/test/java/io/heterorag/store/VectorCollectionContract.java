@@ -1,0 +1,183 @@
+package io.heterorag.store;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.stream.IntStream;
+
+import org.junit.jupiter.api.Test;
+
+/**
+ * The behaviour every {@link VectorCollection} backend must have; each backend's test extends this.
+ * {@link #open} opens the named collection as a fresh process would, so opening twice shows persistence.
+ */
+abstract class VectorCollectionContract {
+
+    abstract VectorCollection open(String name);
+
+    static VectorCollection.Entry entry(String id, String group, String hash, String text, Map<String, String> meta, float... v) {
+        return new VectorCollection.Entry(id, group, hash, "", text, v, null, meta);
+    }
+
+    static VectorCollection.Entry entry(String id, String group, String hash, String text, float... v) {
+        return entry(id, group, hash, text, Map.of("k", id), v);
+    }
+
+    @Test
+    void entriesSurviveAReopenAndUpsertReplacesAGroup() {
+        try (VectorCollection c = open("reopen")) {
+            c.upsert(List.of(entry("d1#0", "d1", "h1", "alpha", 1, 0), entry("d1#1", "d1", "h1", "beta", 0, 1),
+                    entry("d2#0", "d2", "h2", "gamma", 0.6f, 0.8f)));
+            // d1 shrinks to one chunk: its old chunks go
+            c.upsert(List.of(entry("d1#0", "d1", "h1b", "alpha two", 1, 0)));
+            assertEquals(2, c.count());
+        }
+        try (VectorCollection c = open("reopen")) {
+            assertEquals(2, c.count());
+            assertEquals("h1b", c.storedHash("d1"));
+            assertNull(c.storedHash("d3"));
+            List<VectorCollection.Hit> near = c.nearest(new float[] {0.6f, 0.8f}, 2);
+            assertEquals("d2#0", near.get(0).id());
+            assertEquals(1.0, near.get(0).score(), 1e-5);
+            assertEquals("d2#0", near.get(0).metadata().get("k"));
+            assertEquals("d1#0", c.keyword("two", 5).get(0).id());
+            assertEquals(List.of(), c.keyword("beta", 5), "the replaced chunk is gone from the keyword index too");
+        }
+    }
+
+    @Test
+    void anEmptyCollectionAnswersEmpty() {
+        try (VectorCollection c = open("empty")) {
+            assertEquals(0, c.count());
+            assertEquals(List.of(), c.nearest(new float[] {1, 0}, 3));
+            assertEquals(List.of(), c.keyword("anything", 3));
+            assertNull(c.storedHash("x"));
+        }
+    }
+
+    @Test
+    void nearestRanksByCosineLikeExactSearch() {
+        Random rnd = new Random(7);
+        List<VectorCollection.Entry> entries = new ArrayList<>();
+        for (int i = 0; i < 300; i++) {
+            float[] v = new float[16];
+            for (int d = 0; d < v.length; d++) {
+                v[d] = (float) rnd.nextGaussian();
+            }
+            entries.add(entry("e" + i, "e" + i, "h", "text " + i, unit(v)));
+        }
+        try (VectorCollection c = open("cosine")) {
+            c.upsert(entries);
+            c.optimize();
+            float[] q = entries.get(0).vector().clone();
+            q[0] += 0.5f;
+            float[] query = unit(q);
+            List<String> exact = entries.stream()
+                    .sorted(Comparator.comparingDouble((VectorCollection.Entry e) -> -dot(query, e.vector())))
+                    .limit(5).map(VectorCollection.Entry::id).toList();
+            List<VectorCollection.Hit> hits = c.nearest(query, 5, 100, Map.of());
+            assertEquals(exact, hits.stream().map(VectorCollection.Hit::id).toList());
+            assertEquals(dot(query, entries.get(Integer.parseInt(hits.get(0).id().substring(1))).vector()), hits.get(0).score(), 1e-4);
+        }
+    }
+
+    @Test
+    void filtersRestrictBothSearches() {
+        try (VectorCollection c = open("filters")) {
+            c.upsert(List.of(entry("a", "a", "h", "pneumothorax chest", Map.of("source", "medpix", "kind", "report"), 1, 0),
+                    entry("b", "b", "h", "pneumothorax lung", Map.of("source", "roco", "kind", "report"), 0.9f, 0.44f),
+                    entry("c", "c", "h", "pneumothorax", Map.of("source", "roco", "kind", "term"), 0, 1)));
+            assertEquals(List.of("b", "c"), ids(c.nearest(new float[] {1, 0}, 5, 10, Map.of("source", "roco"))));
+            assertEquals(List.of("b"), ids(c.nearest(new float[] {1, 0}, 5, 10, Map.of("source", "roco", "kind", "report"))));
+            assertEquals(List.of("a"), ids(c.keyword("pneumothorax", 5, Map.of("source", "medpix"))));
+            assertEquals(List.of(), c.keyword("pneumothorax", 5, Map.of("source", "none")));
+            assertThrows(IllegalArgumentException.class, () -> c.nearest(new float[] {1, 0}, 5, 10, Map.of("text", "x")));
+        }
+    }
+
+    @Test
+    void keywordSearchStemsAndWeighsRareTerms() {
+        try (VectorCollection c = open("bm25")) {
+            List<VectorCollection.Entry> entries = new ArrayList<>();
+            entries.add(entry("frac", "frac", "h", "Fractures of the femoral neck in the elderly", 1, 0));
+            IntStream.range(0, 8).forEach(i -> entries.add(entry("n" + i, "n" + i, "h", "the elderly patient with a normal study " + i, 0, 1)));
+            c.upsert(entries);
+            assertEquals("frac", c.keyword("fracture elderly", 3).get(0).id(), "stemmed and rarer term ranks first");
+            assertEquals(3, c.keyword("elderly", 3).size());
+            assertEquals(List.of(), c.keyword("the of with", 3), "stop words alone match nothing");
+        }
+    }
+
+    @Test
+    void hybridFusesDenseAndKeywordRanks() {
+        try (VectorCollection c = open("hybrid")) {
+            c.upsert(List.of(entry("a", "a", "h", "hamartoma popcorn calcification", 0, 1),
+                    entry("b", "b", "h", "unrelated words", 1, 0),
+                    entry("c", "c", "h", "other text", 0.9f, 0.43f)));
+            // dense alone prefers b, keyword alone finds only a; a is first in one list and last in the other
+            List<VectorCollection.Hit> hits = c.hybrid(new float[] {1, 0}, "popcorn hamartoma", 3, 10, 1.0);
+            assertEquals(3, hits.size());
+            assertEquals(1.0 / 61 + 1.0 / 63, hits.get(0).score(), 1e-6);
+            assertEquals("a", hits.get(0).id());
+        }
+    }
+
+    @Test
+    void forEachYieldsEveryEntryWithItsBlobAndMetadata() {
+        try (VectorCollection c = open("scan")) {
+            List<VectorCollection.Entry> entries = new ArrayList<>();
+            for (int i = 0; i < 600; i++) { // more than one scroll page
+                entries.add(new VectorCollection.Entry("r" + i, "r" + i, "h" + i, "t", "report " + i, new float[] {1, i},
+                        new byte[] {(byte) i, 1, 2}, Map.of("source", "s" + (i % 3))));
+            }
+            c.upsert(entries);
+            Map<String, VectorCollection.Entry> seen = new HashMap<>();
+            c.forEach(e -> seen.put(e.id(), e));
+            assertEquals(600, seen.size());
+            VectorCollection.Entry e = seen.get("r257");
+            assertEquals("report 257", e.text());
+            assertEquals("h257", e.hash());
+            assertEquals("s2", e.metadata().get("source"));
+            assertEquals((byte) 257, e.blob()[0]);
+        }
+    }
+
+    @Test
+    void dropDeletesTheCollection() {
+        VectorCollection c = open("dropped");
+        c.upsert(List.of(entry("a", "a", "h", "x", 1, 0)));
+        c.drop();
+        try (VectorCollection again = open("dropped")) {
+            assertEquals(0, again.count());
+            assertTrue(again.isOpen());
+        }
+    }
+
+    static List<String> ids(List<VectorCollection.Hit> hits) {
+        return hits.stream().map(VectorCollection.Hit::id).toList();
+    }
+
+    static float[] unit(float[] v) {
+        float n = (float) Math.sqrt(dot(v, v));
+        for (int i = 0; i < v.length; i++) {
+            v[i] /= n;
+        }
+        return v;
+    }
+
+    static float dot(float[] a, float[] b) {
+        float s = 0;
+        for (int i = 0; i < a.length; i++) {
+            s += a[i] * b[i];
+        }
+        return s;
+    }
+}
