@@ -34,6 +34,7 @@ import io.heterorag.retrieval.model.Models;
 import io.heterorag.retrieval.store.AdaptiveK;
 import io.heterorag.store.VectorCollection;
 import io.heterorag.retrieval.store.ReportRepositories;
+import io.heterorag.retrieval.store.TermGraph;
 import io.heterorag.retrieval.store.VectorStore;
 import io.quarkus.grpc.GrpcService;
 import io.quarkus.logging.Log;
@@ -51,6 +52,7 @@ public class RetrievalGrpcService extends RetrievalGrpc.RetrievalImplBase {
     private final ReportRepositories reports;
     private final Models models;
     private final AtlasIngestor ingestor;
+    private final TermGraph graph;
     private final int defaultReportK;
     private final int defaultCorpusK;
     private final int candidates;
@@ -58,7 +60,7 @@ public class RetrievalGrpcService extends RetrievalGrpc.RetrievalImplBase {
     private final double keywordWeight;
     private final int adaptiveMinK;
 
-    public RetrievalGrpcService(VectorStore store, ReportRepositories reports, Models models, AtlasIngestor ingestor,
+    public RetrievalGrpcService(VectorStore store, ReportRepositories reports, Models models, AtlasIngestor ingestor, TermGraph graph,
             @ConfigProperty(name = "heterorag.retrieval.report-k", defaultValue = "5") int defaultReportK,
             @ConfigProperty(name = "heterorag.retrieval.corpus-k", defaultValue = "10") int defaultCorpusK,
             // entries explored per search: HNSW candidates of report retrieval, length of each list fused in corpus search
@@ -70,6 +72,7 @@ public class RetrievalGrpcService extends RetrievalGrpc.RetrievalImplBase {
         this.reports = reports;
         this.models = models;
         this.ingestor = ingestor;
+        this.graph = graph;
         this.defaultReportK = defaultReportK;
         this.defaultCorpusK = defaultCorpusK;
         this.candidates = candidates;
@@ -119,10 +122,10 @@ public class RetrievalGrpcService extends RetrievalGrpc.RetrievalImplBase {
                 throw invalid("query is empty");
             }
             int k = k(req.getK(), defaultCorpusK);
-            float[] v = req.getMode() == SearchMode.KEYWORD ? null : models.embedQuery(req.getQuery());
             SearchCorpusResponse.Builder res = SearchCorpusResponse.newBuilder().setTextEncoder(models.text().name());
             VectorCollection c = store.corpus(req.getCorpus());
-            List<VectorCollection.Hit> hits = switch (req.getMode()) {
+            float[] v = req.getMode() == SearchMode.KEYWORD || req.getCorpus() == Corpus.GRAPH ? null : models.embedQuery(req.getQuery());
+            List<VectorCollection.Hit> hits = req.getCorpus() == Corpus.GRAPH ? graph.search(req.getQuery(), k) : switch (req.getMode()) {
                 case KEYWORD -> c.keyword(req.getQuery(), k);
                 case DENSE -> c.nearest(v, k);
                 case HYBRID -> c.hybrid(v, req.getQuery(), k, Math.max(candidates, k), keywordWeight);
@@ -141,7 +144,7 @@ public class RetrievalGrpcService extends RetrievalGrpc.RetrievalImplBase {
         respond(out, () -> {
             AtlasIngestor.Result r = ingestor.ingest(req.getRecordsList());
             return IngestResponse.newBuilder().setStored(r.stored()).setUnchanged(r.unchanged())
-                    .addAllRejected(r.rejected()).build();
+                    .addAllRejected(r.rejected()).addAllDuplicates(r.duplicates()).build();
         });
     }
 

@@ -4,32 +4,42 @@ import java.awt.image.BufferedImage;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.EnumMap;
+import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.BiFunction;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
 
 import jakarta.inject.Singleton;
 
+import io.heterorag.model.ImageDecoder;
+import io.heterorag.model.ImageEncoder;
+import io.heterorag.model.PerceptualHash;
 import io.heterorag.proto.v1.AtlasRecord;
 import io.heterorag.proto.v1.Corpus;
 import io.heterorag.proto.v1.DocumentRecord;
+import io.heterorag.proto.v1.DuplicateRecord;
+import io.heterorag.proto.v1.GraphRelationRecord;
+import io.heterorag.proto.v1.GraphTermRecord;
 import io.heterorag.proto.v1.Modality;
 import io.heterorag.proto.v1.RejectedRecord;
 import io.heterorag.proto.v1.ReportRecord;
-import io.heterorag.model.ImageDecoder;
 import io.heterorag.retrieval.model.Models;
-import io.heterorag.store.VectorCollection;
 import io.heterorag.retrieval.store.ReportRepositories;
 import io.heterorag.retrieval.store.VectorStore;
+import io.heterorag.store.VectorCollection;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import io.quarkus.logging.Log;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 /**
  * Stores MedAtlas records (from gRPC or Kafka): validates, skips records whose content hash is
- * already stored, embeds the rest in batches and upserts them by id. Re-delivery is harmless.
+ * already stored, drops report images that nearly repeat one already in the repository (perceptual
+ * hash), embeds the rest in batches and upserts them by id. Re-delivery is harmless. Time spent per
+ * stage is exported as heterorag_ingest_stage_seconds{stage}.
  */
 @Singleton
 public class AtlasIngestor {
@@ -39,20 +49,36 @@ public class AtlasIngestor {
     private final Models models;
     private final Chunker chunker = new Chunker(1000, 200);
     private final MeterRegistry metrics;
+    private final int maxDuplicateDistance;
+    private final Map<Modality, NearDuplicateIndex> duplicates = new ConcurrentHashMap<>();
 
-    public AtlasIngestor(VectorStore store, ReportRepositories reports, Models models, MeterRegistry metrics) {
+    public AtlasIngestor(VectorStore store, ReportRepositories reports, Models models, MeterRegistry metrics,
+            // bits two 64-bit perceptual hashes may differ by and still count as the same image; -1 keeps all
+            @ConfigProperty(name = "heterorag.retrieval.dedup.max-distance", defaultValue = "2") int maxDuplicateDistance) {
         this.store = store;
         this.reports = reports;
         this.models = models;
         this.metrics = metrics;
+        this.maxDuplicateDistance = maxDuplicateDistance;
     }
 
-    /** What happened to a batch: ids stored, ids already stored unchanged, and rejections. */
-    public record Result(int stored, int unchanged, List<RejectedRecord> rejected) {
+    /** What happened to a batch: records stored, already stored unchanged, near-duplicates dropped, and rejections. */
+    public record Result(int stored, int unchanged, List<RejectedRecord> rejected, List<DuplicateRecord> duplicates) {
+    }
+
+    /** A validated record waiting for its embedding. */
+    private record Pending(AtlasRecord record, BufferedImage image, long phash) {
+    }
+
+    private final class Outcome {
+        int stored;
+        int unchanged;
+        final List<RejectedRecord> rejected = new ArrayList<>();
+        final List<DuplicateRecord> duplicates = new ArrayList<>();
     }
 
     public Result ingest(List<AtlasRecord> records) {
-        List<RejectedRecord> rejected = new ArrayList<>();
+        Outcome out = new Outcome();
         Map<Modality, List<AtlasRecord>> byModality = new EnumMap<>(Modality.class);
         Map<Corpus, List<AtlasRecord>> byCorpus = new EnumMap<>(Corpus.class);
         for (AtlasRecord r : records) {
@@ -70,100 +96,183 @@ public class AtlasIngestor {
                     }
                     case DOCUMENT -> {
                         Corpus c = r.getDocument().getCorpus();
-                        if (c == Corpus.CORPUS_UNSPECIFIED || c == Corpus.UNRECOGNIZED) {
-                            throw new IllegalArgumentException("document corpus is missing or unknown");
+                        if (c == Corpus.CORPUS_UNSPECIFIED || c == Corpus.UNRECOGNIZED || c == Corpus.GRAPH) {
+                            throw new IllegalArgumentException("document corpus is missing or unknown (graph takes terms and relations)");
                         }
                         byCorpus.computeIfAbsent(c, k -> new ArrayList<>()).add(r);
                     }
-                    default -> throw new IllegalArgumentException("record has neither a report nor a document");
+                    case TERM, RELATION -> byCorpus.computeIfAbsent(Corpus.GRAPH, k -> new ArrayList<>()).add(r);
+                    default -> throw new IllegalArgumentException("record has no report, document, term or relation");
                 }
             } catch (IllegalArgumentException e) {
-                rejected.add(reject(r, e));
+                out.rejected.add(reject(r, e));
             }
         }
-        int[] counts = new int[2]; // stored, unchanged
-        byModality.forEach((m, group) -> reports.write(m, lease ->
-                store(lease.collection(), group, (batch, decoded) -> reportEntries(batch, lease.encoder().embed(
-                        batch.stream().map(r -> decoded.get(r.getId())).toList())), rejected, counts)));
-        byCorpus.forEach((c, group) -> store(store.corpus(c), group, (batch, decoded) -> documentEntries(batch), rejected, counts));
-        if (!rejected.isEmpty()) {
+        byModality.forEach((m, group) -> reports.write(m, lease -> {
+            NearDuplicateIndex seen = maxDuplicateDistance < 0 ? null
+                    : duplicates.computeIfAbsent(m, k -> loadHashes(lease.collection()));
+            try {
+                store(lease.collection(), group, seen, batch -> reportEntries(batch, lease.encoder()), out);
+            } catch (RuntimeException e) {
+                duplicates.remove(m); // hashes of records that were not stored: reload from the repository
+                throw e;
+            }
+            return null;
+        }));
+        byCorpus.forEach((c, group) -> store(store.corpus(c), group, null, this::textEntries, out));
+        if (!out.rejected.isEmpty()) {
             // ids and reasons only: record contents may be patient data
-            Log.warnf("ingest rejected %d of %d records, first: %s (%s)", rejected.size(), records.size(),
-                    rejected.get(0).getId(), rejected.get(0).getReason());
+            Log.warnf("ingest rejected %d of %d records, first: %s (%s)", out.rejected.size(), records.size(),
+                    out.rejected.get(0).getId(), out.rejected.get(0).getReason());
         }
-        return new Result(counts[0], counts[1], rejected);
+        return new Result(out.stored, out.unchanged, out.rejected, out.duplicates);
     }
 
-    /** Skips unchanged records (before any decoding or embedding), validates, embeds in batches, upserts. */
-    private Void store(VectorCollection target, List<AtlasRecord> group,
-            BiFunction<List<AtlasRecord>, Map<String, BufferedImage>, List<VectorCollection.Entry>> embed,
-            List<RejectedRecord> rejected, int[] counts) {
-        Map<String, BufferedImage> decoded = new LinkedHashMap<>();
-        List<AtlasRecord> todo = new ArrayList<>();
-        for (AtlasRecord r : group) {
-            if (hash(r).equals(target.storedHash(r.getId()))) {
-                counts[1]++;
-                continue;
+    /**
+     * Skips unchanged records (before any decoding or embedding), validates, drops near-duplicate
+     * images, embeds in batches, upserts.
+     */
+    private void store(VectorCollection target, List<AtlasRecord> group, NearDuplicateIndex seen,
+            java.util.function.Function<List<Pending>, List<VectorCollection.Entry>> embed, Outcome out) {
+        List<Pending> todo = new ArrayList<>();
+        timed("validate", target, () -> {
+            for (AtlasRecord r : group) {
+                if (hash(r).equals(target.storedHash(r.getId()))) {
+                    out.unchanged++;
+                    continue;
+                }
+                try {
+                    Pending p = validate(r);
+                    NearDuplicateIndex.Match dup = seen == null ? null : seen.find(r.getId(), p.phash());
+                    if (dup != null) {
+                        out.duplicates.add(DuplicateRecord.newBuilder().setId(r.getId()).setDuplicateOf(dup.id())
+                                .setDistance(dup.distance()).build());
+                        continue;
+                    }
+                    if (seen != null) {
+                        seen.add(r.getId(), p.phash()); // also catches repeats within this batch
+                    }
+                    todo.add(p);
+                } catch (IllegalArgumentException e) {
+                    out.rejected.add(reject(r, e));
+                }
             }
-            try {
-                validate(r, decoded);
-                todo.add(r);
-            } catch (IllegalArgumentException e) {
-                rejected.add(reject(r, e));
-            }
-        }
+            return null;
+        });
         List<VectorCollection.Entry> entries = new ArrayList<>();
-        for (int i = 0; i < todo.size(); i += Models.BULK_BATCH) {
-            entries.addAll(embed.apply(todo.subList(i, Math.min(todo.size(), i + Models.BULK_BATCH)), decoded));
-        }
+        timed("embed", target, () -> {
+            for (int i = 0; i < todo.size(); i += Models.BULK_BATCH) {
+                entries.addAll(embed.apply(todo.subList(i, Math.min(todo.size(), i + Models.BULK_BATCH))));
+            }
+            return null;
+        });
         if (!entries.isEmpty()) {
-            target.upsert(entries);
+            timed("upsert", target, () -> {
+                target.upsert(entries);
+                return null;
+            });
         }
-        counts[0] += todo.size();
+        out.stored += todo.size();
         metrics.counter("heterorag_ingested_records", "collection", target.name()).increment(todo.size());
-        return null;
+    }
+
+    private <T> T timed(String stage, VectorCollection target, Supplier<T> body) {
+        return Timer.builder("heterorag_ingest_stage").tag("stage", stage).tag("collection", target.name().replaceAll("@.*", ""))
+                .register(metrics).record(body);
+    }
+
+    /** The repository's perceptual hashes, read once per process (computed for entries stored before hashing). */
+    private NearDuplicateIndex loadHashes(VectorCollection repository) {
+        NearDuplicateIndex index = new NearDuplicateIndex(maxDuplicateDistance);
+        repository.forEach(e -> {
+            String h = e.metadata().get("phash");
+            index.add(e.id(), h != null ? Long.parseUnsignedLong(h, 16) : PerceptualHash.of(ImageDecoder.decode(e.blob(), "")));
+        });
+        Log.infof("%s: %d perceptual hashes loaded for near-duplicate checks", repository.name(), index.size());
+        return index;
     }
 
     private static RejectedRecord reject(AtlasRecord r, IllegalArgumentException e) {
         return RejectedRecord.newBuilder().setId(r.getId()).setReason(e.getMessage()).build();
     }
 
-    private static void validate(AtlasRecord r, Map<String, BufferedImage> decoded) {
-        if (r.hasReport()) {
-            ReportRecord rep = r.getReport();
-            if (rep.getText().isBlank()) {
-                throw new IllegalArgumentException("report text is empty");
+    private static Pending validate(AtlasRecord r) {
+        switch (r.getKindCase()) {
+            case REPORT -> {
+                ReportRecord rep = r.getReport();
+                if (rep.getText().isBlank()) {
+                    throw new IllegalArgumentException("report text is empty");
+                }
+                BufferedImage image = ImageDecoder.decode(rep.getImage().getData().toByteArray(), rep.getImage().getMediaType());
+                return new Pending(r, image, PerceptualHash.of(image));
             }
-            decoded.put(r.getId(), ImageDecoder.decode(rep.getImage().getData().toByteArray(), rep.getImage().getMediaType()));
-        } else if (r.getDocument().getContent().isBlank()) {
-            throw new IllegalArgumentException("document content is empty");
+            case DOCUMENT -> require(!r.getDocument().getContent().isBlank(), "document content is empty");
+            case TERM -> require(!r.getTerm().getTermId().isBlank() && !r.getTerm().getName().isBlank(), "term needs a term_id and a name");
+            case RELATION -> require(!r.getRelation().getHeadId().isBlank() && !r.getRelation().getTailId().isBlank()
+                    && !r.getRelation().getRelation().isBlank(), "relation needs a head_id, a relation and a tail_id");
+            default -> throw new IllegalArgumentException("unknown record kind");
+        }
+        return new Pending(r, null, 0);
+    }
+
+    private static void require(boolean ok, String reason) {
+        if (!ok) {
+            throw new IllegalArgumentException(reason);
         }
     }
 
-    private static List<VectorCollection.Entry> reportEntries(List<AtlasRecord> batch, float[][] vectors) {
+    private static List<VectorCollection.Entry> reportEntries(List<Pending> batch, ImageEncoder encoder) {
+        float[][] vectors = encoder.embed(batch.stream().map(Pending::image).toList());
         List<VectorCollection.Entry> out = new ArrayList<>();
         for (int i = 0; i < batch.size(); i++) {
-            AtlasRecord r = batch.get(i);
+            AtlasRecord r = batch.get(i).record();
             ReportRecord rep = r.getReport();
             Map<String, String> meta = new LinkedHashMap<>(rep.getMetadataMap());
             meta.put("source", rep.getSource());
+            meta.put("modality", rep.getModality().name().toLowerCase(java.util.Locale.ROOT));
+            meta.put("phash", Long.toHexString(batch.get(i).phash()));
             out.add(new VectorCollection.Entry(r.getId(), r.getId(), hash(r), "", rep.getText(), vectors[i],
                     rep.getImage().getData().toByteArray(), meta));
         }
         return out;
     }
 
-    private List<VectorCollection.Entry> documentEntries(List<AtlasRecord> batch) {
+    /**
+     * Entries of text records with the text each is embedded from: document chunks (with their title,
+     * which carries the topic), graph terms (by name) and relations (by relation and tail, what a
+     * "term,relation" query is ranked against).
+     */
+    private List<VectorCollection.Entry> textEntries(List<Pending> batch) {
         List<VectorCollection.Entry> out = new ArrayList<>();
         List<String> toEmbed = new ArrayList<>();
-        for (AtlasRecord r : batch) {
-            DocumentRecord doc = r.getDocument();
-            List<String> chunks = chunker.chunk(doc.getContent());
-            for (int c = 0; c < chunks.size(); c++) {
-                out.add(new VectorCollection.Entry(r.getId() + "#" + c, r.getId(), hash(r), doc.getTitle(), chunks.get(c),
-                        null, null, Map.of("source", doc.getSource(), "document_id", r.getId())));
-                // the title carries the topic; embedding it with each chunk keeps chunks findable by name
-                toEmbed.add(doc.getTitle() + ". " + chunks.get(c));
+        for (Pending p : batch) {
+            AtlasRecord r = p.record();
+            switch (r.getKindCase()) {
+                case DOCUMENT -> {
+                    DocumentRecord doc = r.getDocument();
+                    List<String> chunks = chunker.chunk(doc.getContent());
+                    for (int c = 0; c < chunks.size(); c++) {
+                        out.add(new VectorCollection.Entry(r.getId() + "#" + c, r.getId(), hash(r), doc.getTitle(), chunks.get(c),
+                                null, null, Map.of("source", doc.getSource(), "document_id", r.getId(), "corpus",
+                                        doc.getCorpus().name().toLowerCase(java.util.Locale.ROOT))));
+                        toEmbed.add(doc.getTitle() + ". " + chunks.get(c));
+                    }
+                }
+                case TERM -> {
+                    GraphTermRecord t = r.getTerm();
+                    out.add(new VectorCollection.Entry(r.getId(), r.getId(), hash(r), t.getName(), t.getDefinition(), null, null,
+                            Map.of("source", t.getSource(), "kind", "term", "term_id", t.getTermId(), "corpus", "graph")));
+                    toEmbed.add(t.getName());
+                }
+                case RELATION -> {
+                    GraphRelationRecord rel = r.getRelation();
+                    out.add(new VectorCollection.Entry(r.getId(), r.getId(), hash(r), rel.getHeadName(),
+                            rel.getHeadName() + " " + rel.getRelation() + " " + rel.getTailName(), null, null,
+                            Map.of("source", rel.getSource(), "kind", "relation", "head_id", rel.getHeadId(), "relation",
+                                    rel.getRelation(), "tail_id", rel.getTailId(), "corpus", "graph")));
+                    toEmbed.add(rel.getRelation() + " " + rel.getTailName());
+                }
+                default -> throw new IllegalStateException("not a text record: " + r.getKindCase());
             }
         }
         List<VectorCollection.Entry> withVectors = new ArrayList<>();

@@ -78,10 +78,63 @@ class RetrievalGrpcServiceTest {
     }
 
     @Test
+    void aNearIdenticalImageUnderAnotherIdIsNotStoredTwice() throws Exception {
+        String run = UUID.randomUUID().toString();
+        String image = "MPX1024_synpic40275";
+        assertEquals(1, retrieval.ingest(IngestRequest.newBuilder().addRecords(TestData.report(run + "-orig", image, "original")).build())
+                .getStored());
+        // the same image re-encoded as PNG at half size, sent under another id
+        java.awt.image.BufferedImage src = javax.imageio.ImageIO.read(new java.io.ByteArrayInputStream(TestData.image(image)));
+        java.awt.image.BufferedImage half = new java.awt.image.BufferedImage(src.getWidth() / 2, src.getHeight() / 2,
+                java.awt.image.BufferedImage.TYPE_INT_RGB);
+        half.createGraphics().drawImage(src, 0, 0, half.getWidth(), half.getHeight(), null);
+        java.io.ByteArrayOutputStream png = new java.io.ByteArrayOutputStream();
+        javax.imageio.ImageIO.write(half, "png", png);
+        AtlasRecord copy = TestData.report(run + "-copy", image, "copy").toBuilder().setReport(TestData.report(run + "-copy", image, "copy")
+                .getReport().toBuilder().setImage(Image.newBuilder().setMediaType("image/png").setData(ByteString.copyFrom(png.toByteArray()))))
+                .build();
+        long before = retrieval.getStats(GetStatsRequest.getDefaultInstance()).getEntriesOrThrow("reports-radiology");
+        IngestResponse res = retrieval.ingest(IngestRequest.newBuilder().addRecords(copy)
+                // a record's own new version is not a duplicate of itself
+                .addRecords(TestData.report(run + "-orig", image, "original, corrected")).build());
+        assertEquals(1, res.getStored());
+        assertEquals(1, res.getDuplicatesCount());
+        assertEquals(run + "-copy", res.getDuplicates(0).getId());
+        assertEquals(run + "-orig", res.getDuplicates(0).getDuplicateOf());
+        assertTrue(res.getDuplicates(0).getDistance() <= 2);
+        assertEquals(before, retrieval.getStats(GetStatsRequest.getDefaultInstance()).getEntriesOrThrow("reports-radiology"));
+    }
+
+    @Test
+    void aGraphQueryReturnsTheDefinitionThenRelationsRankedByTheRelationText() {
+        String run = UUID.randomUUID().toString().substring(0, 8);
+        String pneumonia = "Pneumonia " + run;
+        retrieval.ingest(IngestRequest.newBuilder()
+                .addRecords(TestData.term(run + "-C1", pneumonia, "Inflammation of the lung parenchyma, usually infectious."))
+                .addRecords(TestData.term(run + "-C2", "Pneumothorax " + run, "Air in the pleural space."))
+                .addRecords(TestData.relation(run + "-C1", pneumonia, "may be treated by", run + "-D1", "amoxicillin"))
+                .addRecords(TestData.relation(run + "-C1", pneumonia, "has finding site", run + "-A1", "lung"))
+                .addRecords(TestData.relation(run + "-C1", pneumonia, "is a", run + "-C9", "lower respiratory tract infection"))
+                .addRecords(TestData.relation(run + "-C2", "Pneumothorax " + run, "may be treated by", run + "-P1", "chest tube"))
+                .build());
+        List<KnowledgeHit> hits = retrieval.searchCorpus(SearchCorpusRequest.newBuilder().setCorpus(Corpus.GRAPH)
+                .setQuery(pneumonia + ",treatment drug").build()).getHitsList();
+        assertEquals("term:" + run + "-C1", hits.get(0).getId());
+        assertEquals("Inflammation of the lung parenchyma, usually infectious.", hits.get(0).getText());
+        assertEquals(4, hits.size(), "the definition and the term's own three relations only");
+        assertEquals(pneumonia + " may be treated by amoxicillin", hits.get(1).getText());
+        assertEquals(pneumonia + " has finding site lung",
+                retrieval.searchCorpus(SearchCorpusRequest.newBuilder().setCorpus(Corpus.GRAPH)
+                        .setQuery(pneumonia.toLowerCase() + ", anatomical site").build()).getHits(1).getText());
+        assertEquals(0, retrieval.searchCorpus(SearchCorpusRequest.newBuilder().setCorpus(Corpus.GRAPH)
+                .setQuery("zzqx" + run + ",is a").build()).getHitsCount(), "no such term: nothing, not a random term");
+    }
+
+    @Test
     void invalidRecordsAreRejectedWithReasonsAndTheRestStored() {
         String run = UUID.randomUUID().toString();
         IngestResponse res = retrieval.ingest(IngestRequest.newBuilder()
-                .addRecords(TestData.report(run + "-ok", IMG_A, "ok"))
+                .addRecords(TestData.report(run + "-ok", "MPX1016_synpic34317", "ok"))
                 .addRecords(TestData.report(run + "-bad", IMG_A, "x").toBuilder()
                         .setReport(TestData.report("", IMG_A, "x").getReport().toBuilder()
                                 .setImage(Image.newBuilder().setData(ByteString.copyFromUtf8("not an image")))).build())

@@ -56,13 +56,13 @@ class ReportRepositoriesSwapTest {
     void anAnnouncedEncoderIsSwappedInUnderLoadWithoutAFailedRequest() throws Exception {
         String run = UUID.randomUUID().toString();
         retrieval.ingest(IngestRequest.newBuilder()
-                .addRecords(TestData.report(run + "-a", "MPX1007_synpic46719", "a"))
-                .addRecords(TestData.report(run + "-b", "MPX1009_synpic46283", "b")).build());
+                .addRecords(TestData.report(run + "-a", "MPX1020_synpic17477", "a"))
+                .addRecords(TestData.report(run + "-b", "MPX1022_synpic17356", "b")).build());
         long before = reports.counts().get("reports-ophthalmology");
         // the ophthalmology repository gets the same images, so the swap has work to do there
         retrieval.ingest(IngestRequest.newBuilder()
-                .addRecords(ophthalmology(TestData.report(run + "-oa", "MPX1007_synpic46719", "a")))
-                .addRecords(ophthalmology(TestData.report(run + "-ob", "MPX1009_synpic46283", "b"))).build());
+                .addRecords(ophthalmology(TestData.report(run + "-oa", "MPX1020_synpic17477", "a")))
+                .addRecords(ophthalmology(TestData.report(run + "-ob", "MPX1022_synpic17356", "b"))).build());
 
         // a second version of the baseline bundle: another encoder id, same graph
         Path bundle = Files.createTempDirectory(Path.of(System.getProperty("java.io.tmpdir")), "bundle");
@@ -71,7 +71,7 @@ class ReportRepositoriesSwapTest {
         Files.writeString(bundle.resolve("bundle.json"), JsonFormat.printer().print(manifest));
         String newId = manifest.getName() + "@" + manifest.getVersion();
 
-        Image query = Image.newBuilder().setData(ByteString.copyFrom(TestData.image("MPX1009_synpic46283"))).build();
+        Image query = Image.newBuilder().setData(ByteString.copyFrom(TestData.image("MPX1022_synpic17356"))).build();
         AtomicBoolean stop = new AtomicBoolean();
         AtomicInteger ok = new AtomicInteger();
         ConcurrentLinkedQueue<Throwable> failures = new ConcurrentLinkedQueue<>();
