@@ -60,6 +60,10 @@ public final class QdrantTestServer implements AutoCloseable {
         }
     }
 
+    public java.util.Set<String> collectionNames() {
+        return java.util.Set.copyOf(collections.keySet());
+    }
+
     public int port() {
         return server.getPort();
     }

@@ -31,7 +31,7 @@ final class AskCommand {
             throw new Args.UsageException("image file not found: " + image);
         }
         AnswerRequest req = AnswerRequest.newBuilder()
-                .setImage(Image.newBuilder().setData(ByteString.copyFrom(IngestCommand.read(image))).setMediaType(mediaType(image)))
+                .setImage(Image.newBuilder().setData(ByteString.copyFrom(AtlasSources.read(image))).setMediaType(mediaType(image)))
                 .setModality(Main.protoEnum(Modality.class, args.get("modality", "radiology"), "radiology, ophthalmology, pathology"))
                 .setTask(Main.protoEnum(Task.class, args.get("task", "open_vqa"), "closed_vqa, open_vqa, report_generation"))
                 .setQuestion(args.required("question"))

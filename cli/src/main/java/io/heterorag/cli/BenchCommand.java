@@ -48,7 +48,7 @@ final class BenchCommand {
         List<String> texts = pairs.stream().map(r -> r.report().lines().findFirst().orElse("")).toList();
         List<byte[]> images = new ArrayList<>();
         for (MedPix.ImageReport r : pairs) {
-            images.add(IngestCommand.read(r.path()));
+            images.add(AtlasSources.read(r.path()));
         }
         Path bundle = args.get("image-bundle", null) != null ? Path.of(args.get("image-bundle", null))
                 : BaselineImageBundle.materialize(Files.createTempDirectory("baseline"));

@@ -69,7 +69,7 @@ final class EvalCommand {
         for (int i = 0; i < pairs.size(); i += 32) {
             EmbedRequest.Builder req = EmbedRequest.newBuilder().setModality(modality);
             for (MedPix.ImageReport r : pairs.subList(i, Math.min(pairs.size(), i + 32))) {
-                req.addImages(Image.newBuilder().setData(ByteString.copyFrom(IngestCommand.read(r.path()))));
+                req.addImages(Image.newBuilder().setData(ByteString.copyFrom(AtlasSources.read(r.path()))));
                 req.addTexts(r.report());
             }
             EmbedResponse res = retrieval.embed(req.build());
@@ -174,7 +174,7 @@ final class EvalCommand {
                     .setQuestion((c.history() + " " + QUESTION).strip())
                     .setOptions(AnswerOptions.newBuilder().setSkipReports(noImage));
             if (!noImage) {
-                req.setImage(Image.newBuilder().setMediaType("image/jpeg").setData(ByteString.copyFrom(IngestCommand.read(image))));
+                req.setImage(Image.newBuilder().setMediaType("image/jpeg").setData(ByteString.copyFrom(AtlasSources.read(image))));
             }
             long t0 = System.nanoTime();
             AnswerResponse res = stub.answer(req.build());

@@ -1,98 +1,99 @@
 package io.heterorag.cli;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
+import java.time.Duration;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.function.Consumer;
 
-import com.google.protobuf.ByteString;
 import io.grpc.ManagedChannel;
-import io.heterorag.proto.v1.AtlasRecord;
 import io.heterorag.proto.v1.Corpus;
-import io.heterorag.proto.v1.DocumentRecord;
-import io.heterorag.proto.v1.Image;
-import io.heterorag.proto.v1.IngestRequest;
-import io.heterorag.proto.v1.IngestResponse;
+import io.heterorag.proto.v1.GetStatsRequest;
 import io.heterorag.proto.v1.Modality;
 import io.heterorag.proto.v1.RetrievalGrpc;
-import io.heterorag.proto.v1.ReportRecord;
 
 /**
- * {@code ingest medpix DIR [--split train]}: every image of the split with its caption and its case's
- * findings as a radiology report, and topics.jsonl as the book corpus. Idempotent: unchanged records
- * are skipped by the service.
+ * {@code ingest medpix|corpus|reports|graph …}: reads a MedAtlas source with its adapter, publishes
+ * the records to heterorag.atlas.ingest (malformed lines to heterorag.atlas.dlq), then waits until
+ * retrieval-service has indexed them and prints the entries each collection gained. Idempotent:
+ * re-running an ingest changes nothing.
  */
 final class IngestCommand {
 
-    static final String SOURCE = "medpix-2.0";
+    static final String USAGE = """
+            usage: ingest medpix DIR [--split train]
+                   ingest corpus FILE.jsonl --corpus book|research|wiki|guideline [--source NAME]
+                   ingest reports FILE.jsonl|FILE.csv --images DIR [--modality radiology] [--source NAME]
+                   ingest graph --terms TERMS.tsv --relations RELATIONS.tsv [--source NAME]
+                   options: --no-wait (publish only) --timeout SECONDS (3600) --partitions N (topic created with N, 4)""";
 
     private IngestCommand() {
     }
 
-    static int run(ManagedChannel channel, Args args) {
-        if (args.positional.size() != 2 || !args.positional.get(0).equals("medpix")) {
-            throw new Args.UsageException("usage: ingest medpix DIR [--split train]");
+    static int run(ManagedChannel retrieval, String kafka, Args args) throws InterruptedException {
+        if (args.positional.isEmpty()) {
+            throw new Args.UsageException(USAGE);
         }
-        MedPix medpix = new MedPix(Path.of(args.positional.get(1)));
-        String split = args.get("split", "train");
-        int batchSize = args.integer("batch", 32);
-        RetrievalGrpc.RetrievalBlockingStub stub = RetrievalGrpc.newBlockingStub(channel);
-
-        List<AtlasRecord> reports = new ArrayList<>();
-        for (MedPix.ImageReport r : medpix.reports(split)) {
-            if (!Files.exists(r.path())) {
-                System.err.println("warning: image missing, skipped: " + r.path());
-                continue;
+        Consumer<Consumer<AtlasSources.Item>> source = source(args);
+        RetrievalGrpc.RetrievalBlockingStub stats = RetrievalGrpc.newBlockingStub(retrieval);
+        Map<String, Long> before = new TreeMap<>(stats.getStats(GetStatsRequest.getDefaultInstance()).getEntriesMap());
+        try (AtlasPublisher publisher = new AtlasPublisher(kafka, args.integer("partitions", 4))) {
+            source.accept(publisher::publish);
+            publisher.flush();
+            if (args.flag("no-wait")) {
+                return publisher.malformed() == 0 ? 0 : 1;
             }
-            reports.add(AtlasRecord.newBuilder().setId("medpix:" + r.image()).setReport(ReportRecord.newBuilder()
-                    .setModality(Modality.RADIOLOGY).setImage(Image.newBuilder().setMediaType("image/jpeg")
-                            .setData(ByteString.copyFrom(read(r.path()))))
-                    .setText(r.report()).setSource(SOURCE).putAllMetadata(r.metadata())).build());
-        }
-        List<AtlasRecord> topics = new ArrayList<>();
-        for (MedPix.Topic t : medpix.topics()) {
-            if (!t.content().isBlank()) {
-                topics.add(AtlasRecord.newBuilder().setId(t.id()).setDocument(DocumentRecord.newBuilder()
-                        .setCorpus(Corpus.BOOK).setTitle(t.title()).setContent(t.content()).setSource(SOURCE + " topics")).build());
+            if (!publisher.awaitIndexed(Duration.ofSeconds(args.integer("timeout", 3600)))) {
+                return 1;
             }
+            Map<String, Long> after = stats.getStats(GetStatsRequest.getDefaultInstance()).getEntriesMap();
+            // entries, not records: documents are chunked; unchanged and near-duplicate records add none
+            new TreeMap<>(after).forEach((c, n) -> {
+                long was = before.getOrDefault(c, 0L);
+                if (n != was) {
+                    System.out.printf("%s: %d -> %d entries%n", c, was, n);
+                }
+            });
+            return publisher.malformed() == 0 ? 0 : 1;
         }
-        int failed = send(stub, "reports-radiology", reports, batchSize) + send(stub, "corpus-book", topics, batchSize);
-        return failed == 0 ? 0 : 1;
     }
 
-    /** Sends in batches, printing progress; returns the number of rejected records. */
-    private static int send(RetrievalGrpc.RetrievalBlockingStub stub, String what, List<AtlasRecord> records, int batchSize) {
-        long t0 = System.nanoTime();
-        int stored = 0, unchanged = 0, rejected = 0;
-        for (int i = 0; i < records.size(); i += batchSize) {
-            IngestResponse res = stub.ingest(IngestRequest.newBuilder()
-                    .addAllRecords(records.subList(i, Math.min(records.size(), i + batchSize))).build());
-            stored += res.getStored();
-            unchanged += res.getUnchanged();
-            rejected += res.getRejectedCount();
-            res.getRejectedList().forEach(r -> System.err.println("rejected " + r.getId() + ": " + r.getReason()));
-            if (System.console() != null) { // progress on a terminal only; scripts get the summary line
-                double secs = (System.nanoTime() - t0) / 1e9;
-                int done = Math.min(records.size(), i + batchSize);
-                System.err.printf("\r%s: %d/%d (%d stored, %d unchanged, %d rejected) %.1f records/s", what, done,
-                        records.size(), stored, unchanged, rejected, done / Math.max(secs, 1e-3));
+    private static Consumer<Consumer<AtlasSources.Item>> source(Args args) {
+        String kind = args.positional.get(0);
+        String source = args.get("source", "");
+        switch (kind) {
+            case "medpix" -> {
+                Path dir = file(args, 1);
+                String split = args.get("split", "train");
+                return out -> AtlasSources.medpix(dir, split, out);
             }
+            case "corpus" -> {
+                Path file = file(args, 1);
+                Corpus corpus = Main.protoEnum(Corpus.class, args.get("corpus", ""), "book, research, wiki, guideline");
+                if (corpus == Corpus.GRAPH) {
+                    throw new Args.UsageException("the graph corpus is ingested with: ingest graph --terms … --relations …");
+                }
+                return out -> AtlasSources.corpus(file, corpus, source.isEmpty() ? file.getFileName().toString() : source, out);
+            }
+            case "reports" -> {
+                Path file = file(args, 1);
+                Path images = Path.of(args.get("images", ""));
+                Modality m = Main.protoEnum(Modality.class, args.get("modality", "radiology"), "radiology, ophthalmology, pathology");
+                return out -> AtlasSources.reports(file, images, m, source.isEmpty() ? file.getFileName().toString() : source, out);
+            }
+            case "graph" -> {
+                Path terms = Path.of(args.get("terms", ""));
+                Path relations = Path.of(args.get("relations", ""));
+                return out -> AtlasSources.graph(terms, relations, source.isEmpty() ? terms.getFileName().toString() : source, out);
+            }
+            default -> throw new Args.UsageException("unknown source " + kind + "\n" + USAGE);
         }
-        if (System.console() != null) {
-            System.err.println();
-        }
-        System.out.printf("%s: %d stored, %d unchanged, %d rejected in %.1f s%n", what, stored, unchanged, rejected,
-                (System.nanoTime() - t0) / 1e9);
-        return rejected;
     }
 
-    static byte[] read(Path p) {
-        try {
-            return Files.readAllBytes(p);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read " + p, e);
+    private static Path file(Args args, int position) {
+        if (args.positional.size() <= position) {
+            throw new Args.UsageException(USAGE);
         }
+        return Path.of(args.positional.get(position));
     }
 }

@@ -11,14 +11,18 @@ import io.grpc.StatusRuntimeException;
 
 /**
  * The Java side of ./heterorag: ingest, ask and eval against a running stack. Endpoints come from
- * HETERORAG_RETRIEVAL, HETERORAG_GENERATION and HETERORAG_TUNING (host:port). Exit codes: 0 ok, 1 refused by the
+ * HETERORAG_RETRIEVAL, HETERORAG_GENERATION, HETERORAG_TUNING and HETERORAG_KAFKA (host:port). Exit codes: 0 ok, 1 refused by the
  * service, 2 bad command line or input, 3 stack not reachable.
  */
 public final class Main {
 
     static final String USAGE = """
             usage:
-              ingest medpix DIR [--split train] [--batch 32]
+              ingest medpix DIR [--split train]
+              ingest corpus FILE.jsonl --corpus book|research|wiki|guideline [--source NAME]
+              ingest reports FILE.jsonl|FILE.csv --images DIR [--modality radiology] [--source NAME]
+              ingest graph --terms TERMS.tsv --relations RELATIONS.tsv [--source NAME]
+                (ingest options: --no-wait --timeout SECONDS --partitions N)
               ask --image PATH [--modality radiology] [--task open_vqa] --question TEXT [--json]
               eval diagnosis --data DIR --split NAME [--json] [--no-image] [--limit N]
               eval reports --data DIR --split NAME [--modality radiology] [--json]
@@ -46,7 +50,15 @@ public final class Main {
             switch (command) {
                 case "ingest" -> {
                     endpoint = env("HETERORAG_RETRIEVAL", "127.0.0.1:9101");
-                    return withChannel(endpoint, ch -> IngestCommand.run(ch, new Args(rest, java.util.Set.of())));
+                    String kafka = env("HETERORAG_KAFKA", "127.0.0.1:19092");
+                    return withChannel(endpoint, ch -> {
+                        try {
+                            return IngestCommand.run(ch, kafka, new Args(rest, java.util.Set.of("no-wait")));
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                            return 1;
+                        }
+                    });
                 }
                 case "ask" -> {
                     endpoint = env("HETERORAG_GENERATION", "127.0.0.1:9103");

@@ -29,7 +29,7 @@ final class MedPix {
     record Case(String id, List<String> images, String history, String findings, String topicTitle) {
     }
 
-    record Topic(String id, String title, String content) {
+    record Topic(String id, String title, String content, String category, String acrCode) {
     }
 
     private final Path dir;
@@ -88,7 +88,7 @@ final class MedPix {
     List<Topic> topics() {
         List<Topic> out = new ArrayList<>();
         for (JsonNode n : lines("topics.jsonl")) {
-            out.add(new Topic(n.path("id").asText(), text(n, "title"), text(n, "content")));
+            out.add(new Topic(n.path("id").asText(), text(n, "title"), text(n, "content"), text(n, "category"), text(n, "acr_code")));
         }
         return out;
     }

@@ -114,8 +114,8 @@ public class RagPipeline {
                 var res = retrieval.withDeadline(stageDeadline(deadline)).searchCorpus(SearchCorpusRequest.newBuilder()
                         .setCorpus(cq.getCorpus()).setQuery(cq.getText()).setK(knowledgeCandidates).build());
                 models.setTextEncoder(res.getTextEncoder());
-                // one chunk per document: a second chunk of the same topic adds no new candidate
-                res.getHitsList().stream().filter(h -> seen.add(h.getCorpus() + "\u0000" + h.getTitle()))
+                // one chunk per document ("ID#CHUNK"): a second chunk of the same document adds no new candidate
+                res.getHitsList().stream().filter(h -> seen.add(h.getCorpus() + "\u0000" + h.getId().replaceFirst("#\\d+$", "")))
                         .limit(knowledgePerQuery).forEach(hits::add);
             }
             return hits;

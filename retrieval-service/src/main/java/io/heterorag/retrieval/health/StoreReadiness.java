@@ -8,7 +8,7 @@ import org.eclipse.microprofile.health.HealthCheck;
 import org.eclipse.microprofile.health.HealthCheckResponse;
 import org.eclipse.microprofile.health.Readiness;
 
-/** Ready while every collection (report repositories and corpora) is open. */
+/** Ready while every collection (report repositories and corpora) is open and its backend reachable. */
 @Readiness
 @ApplicationScoped
 public class StoreReadiness implements HealthCheck {
@@ -23,9 +23,12 @@ public class StoreReadiness implements HealthCheck {
 
     @Override
     public HealthCheckResponse call() {
-        var b = HealthCheckResponse.named("vector-store").status(store.isOpen() && reports.isOpen());
-        reports.counts().forEach(b::withData);
-        store.counts().forEach(b::withData);
+        boolean up = store.isOpen() && reports.isOpen();
+        var b = HealthCheckResponse.named("vector-store").status(up);
+        if (up) { // counts need the backend (a Qdrant server may be unreachable)
+            reports.counts().forEach(b::withData);
+            store.counts().forEach(b::withData);
+        }
         return b.build();
     }
 }
