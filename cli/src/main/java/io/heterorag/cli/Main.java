@@ -29,7 +29,8 @@ public final class Main {
               eval knowledge --data DIR --split NAME [--json]
               train modclip --modality M --data DIR [--epochs N] [--no-promote] [--json]
               bench embed [--json] [--requests 256] [--concurrency 8] [--image-bundle DIR]
-              bench vectors --n N --dim D [--queries 100] [--candidates 100] [--json]""";
+              bench vectors --n N --dim D [--queries 100] [--candidates 100] [--json]
+              bench ingest [--data DIR] [--split train] [--json]   (on a scratch stack of its own)""";
 
     private Main() {
     }
@@ -81,6 +82,21 @@ public final class Main {
                     });
                 }
                 case "bench" -> {
+                    if (!rest.isEmpty() && rest.get(0).equals("ingest")) {
+                        endpoint = env("HETERORAG_RETRIEVAL", "127.0.0.1:9101");
+                        String kafka = env("HETERORAG_KAFKA", "127.0.0.1:19092");
+                        String metrics = env("HETERORAG_RETRIEVAL_METRICS", "http://127.0.0.1:8101/q/metrics");
+                        return withChannel(endpoint, ch -> {
+                            try {
+                                return IngestBench.run(ch, kafka, metrics, new Args(rest, java.util.Set.of("json")));
+                            } catch (IllegalArgumentException | io.grpc.StatusRuntimeException e) {
+                                throw e;
+                            } catch (Exception e) {
+                                System.err.println("error: benchmark failed: " + e);
+                                return 1;
+                            }
+                        });
+                    }
                     try {
                         return BenchCommand.run(new Args(rest, java.util.Set.of("json")));
                     } catch (Args.UsageException | IllegalArgumentException e) {
