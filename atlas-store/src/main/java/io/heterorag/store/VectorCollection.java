@@ -1,7 +1,5 @@
 package io.heterorag.store;
 
-import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
@@ -21,7 +19,7 @@ public interface VectorCollection extends AutoCloseable {
             Map<String, String> metadata) {
     }
 
-    /** A search result; score is cosine for vector search, BM25 for keyword and the fused score for hybrid search. */
+    /** A search result; score is cosine for vector search and BM25 for keyword search ({@link RankFusion} combines them). */
     record Hit(String id, float score, String title, String text, Map<String, String> metadata) {
     }
 
@@ -50,39 +48,6 @@ public interface VectorCollection extends AutoCloseable {
 
     default List<Hit> keyword(String query, int k) {
         return keyword(query, k, Map.of());
-    }
-
-    /**
-     * Dense and BM25 results fused by weighted reciprocal rank fusion (k = 60): robust to the two score
-     * scales. Ranks are taken per document group (a document's best chunk), so a long document whose
-     * chunks crowd one list does not outvote the other list.
-     */
-    default List<Hit> hybrid(float[] vector, String query, int k, int candidates, double keywordWeight) {
-        Map<String, Hit> best = new LinkedHashMap<>();
-        Map<String, Double> fused = new HashMap<>();
-        List<List<Hit>> lists = List.of(nearest(vector, candidates, candidates, Map.of()), keyword(query, candidates));
-        double[] weights = {1.0, keywordWeight};
-        for (int l = 0; l < lists.size(); l++) {
-            Map<String, Integer> groupRank = new HashMap<>();
-            for (Hit h : lists.get(l)) {
-                String group = h.metadata().getOrDefault("document_id", h.id());
-                if (groupRank.containsKey(group)) {
-                    continue;
-                }
-                int rank = groupRank.size();
-                groupRank.put(group, rank);
-                best.putIfAbsent(group, h);
-                fused.merge(group, weights[l] / (60 + rank + 1), Double::sum);
-            }
-        }
-        return fused.entrySet().stream()
-                .sorted(Map.Entry.<String, Double>comparingByValue().reversed())
-                .limit(k)
-                .map(e -> {
-                    Hit h = best.get(e.getKey());
-                    return new Hit(h.id(), e.getValue().floatValue(), h.title(), h.text(), h.metadata());
-                })
-                .toList();
     }
 
     /** Every entry, without its vector (to re-embed a repository with a new encoder). */

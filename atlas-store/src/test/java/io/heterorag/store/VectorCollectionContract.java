@@ -117,20 +117,6 @@ abstract class VectorCollectionContract {
     }
 
     @Test
-    void hybridFusesDenseAndKeywordRanks() {
-        try (VectorCollection c = open("hybrid")) {
-            c.upsert(List.of(entry("a", "a", "h", "hamartoma popcorn calcification", 0, 1),
-                    entry("b", "b", "h", "unrelated words", 1, 0),
-                    entry("c", "c", "h", "other text", 0.9f, 0.43f)));
-            // dense alone prefers b, keyword alone finds only a; a is first in one list and last in the other
-            List<VectorCollection.Hit> hits = c.hybrid(new float[] {1, 0}, "popcorn hamartoma", 3, 10, 1.0);
-            assertEquals(3, hits.size());
-            assertEquals(1.0 / 61 + 1.0 / 63, hits.get(0).score(), 1e-6);
-            assertEquals("a", hits.get(0).id());
-        }
-    }
-
-    @Test
     void forEachYieldsEveryEntryWithItsBlobAndMetadata() {
         try (VectorCollection c = open("scan")) {
             List<VectorCollection.Entry> entries = new ArrayList<>();

@@ -109,6 +109,7 @@ final class EvalCommand {
         RetrievalGrpc.RetrievalBlockingStub retrieval = RetrievalGrpc.newBlockingStub(channel);
         Map<SearchMode, int[]> hits = new LinkedHashMap<>(); // recall@1, recall@5 counts
         int n = 0;
+        String ranking = "";
         for (MedPix.Case c : medpix.cases(split)) {
             String query = (c.history() + " " + c.findings()).strip();
             if (query.isEmpty()) {
@@ -116,8 +117,10 @@ final class EvalCommand {
             }
             n++;
             for (SearchMode mode : List.of(SearchMode.HYBRID, SearchMode.KEYWORD, SearchMode.DENSE)) {
-                List<String> topics = retrieval.searchCorpus(SearchCorpusRequest.newBuilder().setCorpus(Corpus.BOOK)
-                        .setQuery(query).setK(50).setMode(mode).build()).getHitsList().stream()
+                var res = retrieval.searchCorpus(SearchCorpusRequest.newBuilder().setCorpus(Corpus.BOOK)
+                        .setQuery(query).setK(50).setMode(mode).build());
+                ranking = mode == SearchMode.HYBRID ? res.getRanking() : ranking;
+                List<String> topics = res.getHitsList().stream()
                         .map(h -> h.getTitle().strip().toLowerCase(Locale.ROOT)).distinct().toList();
                 int rank = topics.indexOf(c.topicTitle().strip().toLowerCase(Locale.ROOT));
                 int[] counts = hits.computeIfAbsent(mode, m -> new int[2]);
@@ -133,7 +136,7 @@ final class EvalCommand {
         int[] served = hits.getOrDefault(SearchMode.HYBRID, new int[2]);
         out.put("recall_at_1", (double) served[0] / total);
         out.put("recall_at_5", (double) served[1] / total);
-        out.put("method", "dense (MiniLM) + BM25, reciprocal rank fusion; no cross-encoder reranker yet");
+        out.put("method", ranking);
         for (SearchMode mode : List.of(SearchMode.KEYWORD, SearchMode.DENSE)) {
             int[] h = hits.getOrDefault(mode, new int[2]);
             ObjectNode m = out.putObject(mode == SearchMode.KEYWORD ? "bm25" : "dense");

@@ -3,15 +3,12 @@ package io.heterorag.model;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.nio.LongBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 
-import ai.djl.huggingface.tokenizers.Encoding;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
-import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
@@ -26,7 +23,6 @@ public final class TextEncoder implements AutoCloseable {
     private final String name;
     private final OrtSession session;
     private final HuggingFaceTokenizer tokenizer;
-    private final boolean needsTokenTypes;
     private final int dimension;
 
     public TextEncoder(String name, byte[] onnxModel, InputStream tokenizerJson, int maxTokens,
@@ -36,7 +32,6 @@ public final class TextEncoder implements AutoCloseable {
             this.session = OrtEnvironment.getEnvironment().createSession(onnxModel, options);
             this.tokenizer = HuggingFaceTokenizer.newInstance(tokenizerJson,
                     Map.of("maxLength", String.valueOf(maxTokens), "truncation", "true", "padding", "true"));
-            this.needsTokenTypes = session.getInputNames().contains("token_type_ids");
             this.dimension = embed(List.of("probe"))[0].length;
         } catch (OrtException e) {
             throw new IllegalStateException("text encoder " + name + " failed to load: " + e.getMessage(), e);
@@ -91,29 +86,9 @@ public final class TextEncoder implements AutoCloseable {
         if (texts.isEmpty()) {
             return new float[0][];
         }
-        Encoding[] encodings = tokenizer.batchEncode(texts);
-        int batch = encodings.length;
-        int len = encodings[0].getIds().length;
-        long[] ids = new long[batch * len];
-        long[] mask = new long[batch * len];
-        long[] types = new long[batch * len];
-        for (int b = 0; b < batch; b++) {
-            System.arraycopy(encodings[b].getIds(), 0, ids, b * len, len);
-            System.arraycopy(encodings[b].getAttentionMask(), 0, mask, b * len, len);
-            System.arraycopy(encodings[b].getTypeIds(), 0, types, b * len, len);
-        }
-        OrtEnvironment env = OrtEnvironment.getEnvironment();
-        long[] shape = {batch, len};
-        try (OnnxTensor tIds = OnnxTensor.createTensor(env, LongBuffer.wrap(ids), shape);
-                OnnxTensor tMask = OnnxTensor.createTensor(env, LongBuffer.wrap(mask), shape);
-                OnnxTensor tTypes = OnnxTensor.createTensor(env, LongBuffer.wrap(types), shape)) {
-            Map<String, OnnxTensor> inputs = needsTokenTypes
-                    ? Map.of("input_ids", tIds, "attention_mask", tMask, "token_type_ids", tTypes)
-                    : Map.of("input_ids", tIds, "attention_mask", tMask);
-            try (OrtSession.Result result = session.run(inputs)) {
-                float[][][] hidden = (float[][][]) result.get(0).getValue();
-                return meanPool(hidden, mask, len);
-            }
+        try {
+            return BertInputs.run(session, tokenizer.batchEncode(texts),
+                    (result, mask, len) -> meanPool((float[][][]) result.get(0).getValue(), mask, len));
         } catch (OrtException e) {
             throw new IllegalStateException("text encoder " + name + " failed: " + e.getMessage(), e);
         }

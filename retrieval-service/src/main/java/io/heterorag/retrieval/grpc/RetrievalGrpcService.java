@@ -25,7 +25,6 @@ import io.heterorag.proto.v1.RetrieveReportsRequest;
 import io.heterorag.proto.v1.RetrieveReportsResponse;
 import io.heterorag.proto.v1.SearchCorpusRequest;
 import io.heterorag.proto.v1.SearchCorpusResponse;
-import io.heterorag.proto.v1.SearchMode;
 import io.heterorag.proto.v1.Vector;
 import io.heterorag.retrieval.ingest.AtlasIngestor;
 import io.heterorag.model.ImageDecoder;
@@ -33,6 +32,7 @@ import io.heterorag.model.ImageEncoder;
 import io.heterorag.retrieval.model.Models;
 import io.heterorag.retrieval.store.AdaptiveK;
 import io.heterorag.store.VectorCollection;
+import io.heterorag.retrieval.search.CorpusSearch;
 import io.heterorag.retrieval.store.ReportRepositories;
 import io.heterorag.retrieval.store.TermGraph;
 import io.heterorag.retrieval.store.VectorStore;
@@ -53,19 +53,18 @@ public class RetrievalGrpcService extends RetrievalGrpc.RetrievalImplBase {
     private final Models models;
     private final AtlasIngestor ingestor;
     private final TermGraph graph;
+    private final CorpusSearch corpusSearch;
     private final int defaultReportK;
     private final int defaultCorpusK;
     private final int candidates;
     private final double adaptiveRatio;
-    private final double keywordWeight;
     private final int adaptiveMinK;
 
-    public RetrievalGrpcService(VectorStore store, ReportRepositories reports, Models models, AtlasIngestor ingestor, TermGraph graph,
+    public RetrievalGrpcService(VectorStore store, ReportRepositories reports, Models models, AtlasIngestor ingestor, TermGraph graph, CorpusSearch corpusSearch,
             @ConfigProperty(name = "heterorag.retrieval.report-k", defaultValue = "5") int defaultReportK,
             @ConfigProperty(name = "heterorag.retrieval.corpus-k", defaultValue = "10") int defaultCorpusK,
-            // entries explored per search: HNSW candidates of report retrieval, length of each list fused in corpus search
+            // HNSW candidates explored per report retrieval
             @ConfigProperty(name = "heterorag.retrieval.candidates", defaultValue = "50") int candidates,
-            @ConfigProperty(name = "heterorag.retrieval.fusion.keyword-weight", defaultValue = "1.0") double keywordWeight,
             @ConfigProperty(name = "heterorag.retrieval.adaptive-k.ratio", defaultValue = "0.9") double adaptiveRatio,
             @ConfigProperty(name = "heterorag.retrieval.adaptive-k.min", defaultValue = "1") int adaptiveMinK) {
         this.store = store;
@@ -73,11 +72,11 @@ public class RetrievalGrpcService extends RetrievalGrpc.RetrievalImplBase {
         this.models = models;
         this.ingestor = ingestor;
         this.graph = graph;
+        this.corpusSearch = corpusSearch;
         this.defaultReportK = defaultReportK;
         this.defaultCorpusK = defaultCorpusK;
         this.candidates = candidates;
         this.adaptiveRatio = adaptiveRatio;
-        this.keywordWeight = keywordWeight;
         this.adaptiveMinK = adaptiveMinK;
     }
 
@@ -122,15 +121,11 @@ public class RetrievalGrpcService extends RetrievalGrpc.RetrievalImplBase {
                 throw invalid("query is empty");
             }
             int k = k(req.getK(), defaultCorpusK);
-            SearchCorpusResponse.Builder res = SearchCorpusResponse.newBuilder().setTextEncoder(models.text().name());
+            SearchCorpusResponse.Builder res = SearchCorpusResponse.newBuilder().setTextEncoder(models.text().name())
+                    .setRanking(corpusSearch.method());
             VectorCollection c = store.corpus(req.getCorpus());
-            float[] v = req.getMode() == SearchMode.KEYWORD || req.getCorpus() == Corpus.GRAPH ? null : models.embedQuery(req.getQuery());
-            List<VectorCollection.Hit> hits = req.getCorpus() == Corpus.GRAPH ? graph.search(req.getQuery(), k) : switch (req.getMode()) {
-                case KEYWORD -> c.keyword(req.getQuery(), k);
-                case DENSE -> c.nearest(v, k);
-                case HYBRID -> c.hybrid(v, req.getQuery(), k, Math.max(candidates, k), keywordWeight);
-                default -> throw invalid("unknown search mode " + req.getModeValue());
-            };
+            List<VectorCollection.Hit> hits = req.getCorpus() == Corpus.GRAPH ? graph.search(req.getQuery(), k)
+                    : corpusSearch.search(c, req.getQuery(), req.getMode(), k);
             for (VectorCollection.Hit h : hits) {
                 res.addHits(KnowledgeHit.newBuilder().setCorpus(req.getCorpus()).setId(h.id()).setScore(h.score())
                         .setTitle(h.title()).setText(h.text()).setQuery(req.getQuery()));

@@ -12,6 +12,7 @@ import jakarta.inject.Singleton;
 
 import ai.onnxruntime.OrtSession;
 import io.heterorag.model.BaselineImageBundle;
+import io.heterorag.model.CrossEncoder;
 import io.heterorag.model.ExecutionProviders;
 import io.heterorag.model.ImageEncoder;
 import io.heterorag.model.MicroBatcher;
@@ -44,6 +45,7 @@ public class Models {
     private final int maxBatch;
     private final long maxWaitMicros;
     private final MicroBatcher<String, float[]> queries;
+    private final CrossEncoder reranker;
 
     public Models(@ConfigProperty(name = "heterorag.retrieval.data-dir", defaultValue = "data/retrieval") Path dataDir,
             @ConfigProperty(name = "heterorag.models.intra-op-threads", defaultValue = "0") int threads,
@@ -54,13 +56,16 @@ public class Models {
             @ConfigProperty(name = "heterorag.models.image-bundle.pathology") Optional<Path> pathology,
             @ConfigProperty(name = "heterorag.models.max-batch", defaultValue = "16") int maxBatch,
             @ConfigProperty(name = "heterorag.models.max-wait-micros", defaultValue = "2000") long maxWaitMicros,
-            @ConfigProperty(name = "heterorag.models.text-bundle") Optional<Path> textBundle) {
+            @ConfigProperty(name = "heterorag.models.text-bundle") Optional<Path> textBundle,
+            // a cross-encoder bundle reranks corpus search results; without one the fused order stands
+            @ConfigProperty(name = "heterorag.models.reranker-bundle") Optional<Path> rerankerBundle) {
         ExecutionProviders.Choice ep = ExecutionProviders.choose(provider, threads);
         this.provider = ep.provider();
         this.threads = threads;
         try (OrtSession.SessionOptions options = ep.options()) {
             // a configured text encoder bundle, else MiniLM from its jar; corpora must be re-ingested after a change
             this.text = textBundle.map(b -> TextEncoder.load(b, options)).orElseGet(() -> TextEncoder.miniLm(options));
+            this.reranker = rerankerBundle.map(b -> CrossEncoder.load(b, options)).orElse(null);
         }
         this.baseline = dataDir.resolve("models").resolve(BaselineImageBundle.NAME + "-" + BaselineImageBundle.VERSION);
         this.configured = Map.of(Modality.RADIOLOGY, radiology, Modality.OPHTHALMOLOGY, ophthalmology,
@@ -68,12 +73,18 @@ public class Models {
         this.maxBatch = maxBatch;
         this.maxWaitMicros = maxWaitMicros;
         this.queries = batcher("text-queries", in -> Arrays.asList(text.embed(in)));
-        Log.infof("text encoder: %s (dim %d), %s execution provider", text.name(), text.dimension(), this.provider);
+        Log.infof("text encoder: %s (dim %d), reranker: %s, %s execution provider", text.name(), text.dimension(),
+                reranker == null ? "none (fused order)" : reranker.id(), this.provider);
         metrics.gauge("heterorag_model_execution_provider", Tags.of("provider", this.provider), 1);
     }
 
     public TextEncoder text() {
         return text;
+    }
+
+    /** The configured cross-encoder reranker, if any. */
+    public Optional<CrossEncoder> reranker() {
+        return Optional.ofNullable(reranker);
     }
 
     /** One query's embedding, micro-batched with concurrent queries. */
@@ -106,5 +117,8 @@ public class Models {
     void close() {
         queries.close();
         text.close();
+        if (reranker != null) {
+            reranker.close();
+        }
     }
 }

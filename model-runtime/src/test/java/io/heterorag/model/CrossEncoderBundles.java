@@ -1,0 +1,72 @@
+package io.heterorag.model;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+import ai.onnx.proto.OnnxMl.GraphProto;
+import ai.onnx.proto.OnnxMl.TensorProto;
+import ai.onnx.proto.OnnxMl.TensorShapeProto;
+import ai.onnx.proto.OnnxMl.TypeProto;
+import ai.onnx.proto.OnnxMl.ValueInfoProto;
+
+/**
+ * Cross-encoder bundles for tests, written by the project: a real ONNX graph over the real MiniLM
+ * tokenizer whose logit counts the pair's tokens that belong to given words, so a test knows which
+ * passage a reranker must put first. Not a trained model.
+ */
+public final class CrossEncoderBundles {
+
+    static final int VOCAB = 30522;
+
+    private CrossEncoderBundles() {
+    }
+
+    public static Path termCounter(Path dir, String... words) {
+        ClassLoader cl = CrossEncoderBundles.class.getClassLoader();
+        try (InputStream tok = cl.getResourceAsStream(TextEncoder.MINILM + "-tokenizer.json")) {
+            byte[] tokenizerJson = tok.readAllBytes();
+            float[] weights = new float[VOCAB];
+            try (HuggingFaceTokenizer t = HuggingFaceTokenizer.newInstance(new java.io.ByteArrayInputStream(tokenizerJson),
+                    Map.of("addSpecialTokens", "false"))) {
+                for (String w : words) {
+                    for (long id : t.encode(w).getIds()) {
+                        weights[(int) id] = 1;
+                    }
+                }
+            }
+            GraphProto.Builder g = GraphProto.newBuilder().setName("term_counter")
+                    .addInput(int64("input_ids")).addInput(int64("attention_mask"))
+                    .addOutput(OnnxGraphs.floatValue("logits", -1, 1));
+            g.addInitializer(OnnxGraphs.tensor("weights", weights, VOCAB));
+            g.addInitializer(TensorProto.newBuilder().setName("axes").setDataType(TensorProto.DataType.INT64.getNumber())
+                    .addDims(1).addInt64Data(1).build());
+            g.addNode(OnnxGraphs.node("Gather", List.of("weights", "input_ids"), "token_weights"));
+            g.addNode(OnnxGraphs.node("Cast", List.of("attention_mask"), "mask", OnnxGraphs.integer("to", TensorProto.DataType.FLOAT.getNumber())));
+            g.addNode(OnnxGraphs.node("Mul", List.of("token_weights", "mask"), "masked"));
+            g.addNode(OnnxGraphs.node("ReduceSum", List.of("masked", "axes"), "logits", OnnxGraphs.integer("keepdims", 1)));
+            Files.createDirectories(dir);
+            Files.write(dir.resolve("model.onnx"), OnnxGraphs.model(g.build()).toByteArray());
+            Files.write(dir.resolve("tokenizer.json"), tokenizerJson);
+            Files.writeString(dir.resolve("bundle.json"), """
+                    {"name": "term-counter", "version": "test", "kind": "cross_encoder", "onnx_file": "model.onnx",
+                     "tokenizer_file": "tokenizer.json", "max_tokens": 128}""");
+            return dir;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static ValueInfoProto int64(String name) {
+        TensorShapeProto shape = TensorShapeProto.newBuilder()
+                .addDim(TensorShapeProto.Dimension.newBuilder().setDimParam("batch"))
+                .addDim(TensorShapeProto.Dimension.newBuilder().setDimParam("tokens")).build();
+        return ValueInfoProto.newBuilder().setName(name).setType(TypeProto.newBuilder().setTensorType(TypeProto.Tensor.newBuilder()
+                .setElemType(TensorProto.DataType.INT64.getNumber()).setShape(shape))).build();
+    }
+}
