@@ -90,15 +90,25 @@ class ChartTest {
     }
 
     @Test
-    void kafkaAndQdrantAddressesAreValues() {
+    void kafkaAndTheQdrantBackendAreValues() {
         List<Map<String, Object>> docs = docs(render("kafka.bootstrapServers", "broker-0:9093,broker-1:9093",
-                "qdrant.host", "qdrant.prod", "qdrant.grpcPort", "16334", "services.retrieval.persistence.enabled", "false"));
+                "store.backend", "qdrant", "qdrant.host", "qdrant.prod", "qdrant.grpcPort", "16334", "qdrant.shards", "6",
+                "qdrant.apiKeySecret.name", "qdrant-key", "models.rerankerBundle", "/models/ce",
+                "services.retrieval.persistence.enabled", "false"));
         for (String s : SERVICES) {
             Map<String, String> data = at(find(docs, "ConfigMap", "heterorag-" + s), "data");
             assertEquals("broker-0:9093,broker-1:9093", data.get("KAFKA_BOOTSTRAP_SERVERS"));
-            assertEquals("qdrant.prod", data.get("QDRANT_HOST"));
-            assertEquals("16334", data.get("QDRANT_GRPC_PORT"));
         }
+        // names Quarkus maps onto heterorag.store.qdrant.* and heterorag.models.reranker-bundle
+        Map<String, String> retrieval = at(find(docs, "ConfigMap", "heterorag-retrieval"), "data");
+        assertEquals("qdrant", retrieval.get("HETERORAG_STORE_BACKEND"));
+        assertEquals("qdrant.prod", retrieval.get("HETERORAG_STORE_QDRANT_HOST"));
+        assertEquals("16334", retrieval.get("HETERORAG_STORE_QDRANT_PORT"));
+        assertEquals("6", retrieval.get("HETERORAG_STORE_QDRANT_SHARDS"));
+        assertEquals("/models/ce", retrieval.get("HETERORAG_MODELS_RERANKER_BUNDLE"));
+        Map<String, Object> key = at(find(docs, "Deployment", "heterorag-retrieval"), "spec", "template", "spec", "containers", 0, "env", 0);
+        assertEquals("HETERORAG_STORE_QDRANT_API_KEY", key.get("name"));
+        assertEquals("qdrant-key", at(key, "valueFrom", "secretKeyRef", "name"));
         assertTrue(docs.stream().noneMatch(d -> "heterorag-retrieval-data".equals(at(d, "metadata", "name"))));
     }
 
