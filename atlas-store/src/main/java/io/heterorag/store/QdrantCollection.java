@@ -146,7 +146,9 @@ public final class QdrantCollection implements VectorCollection {
             QdrantStore.Settings s = store.settings;
             CreateCollection.Builder create = CreateCollection.newBuilder().setCollectionName(collection)
                     .setVectorsConfig(VectorsConfig.newBuilder().setParamsMap(VectorParamsMap.newBuilder()
-                            .putMap(DENSE, VectorParams.newBuilder().setSize(dim).setDistance(Distance.Cosine).build())))
+                            .putMap(DENSE, VectorParams.newBuilder().setSize(dim).setDistance(Distance.Cosine)
+                                    // with int8 in RAM, the originals (for rescoring) can stay on disk
+                                    .setOnDisk(s.int8()).build())))
                     .setSparseVectorsConfig(SparseVectorConfig.newBuilder()
                             .putMap(SPARSE, SparseVectorParams.newBuilder().setModifier(Modifier.Idf).build()))
                     .setHnswConfig(HnswConfigDiff.newBuilder().setM(s.hnswM()).setEfConstruct(s.hnswEfConstruct()))

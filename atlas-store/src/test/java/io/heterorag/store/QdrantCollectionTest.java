@@ -23,6 +23,7 @@ class QdrantCollectionTest extends VectorCollectionContract {
     static final String REAL = System.getProperty("heterorag.test.qdrant", "");
     static QdrantTestServer server;
     static QdrantStore store;
+    static final java.util.Set<String> opened = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     @BeforeAll
     static void connect() {
@@ -42,6 +43,7 @@ class QdrantCollectionTest extends VectorCollectionContract {
 
     @AfterAll
     static void disconnect() {
+        opened.forEach(name -> store.collection(name).drop()); // leave a real Qdrant as it was
         store.close();
         if (server != null) {
             server.close();
@@ -50,6 +52,7 @@ class QdrantCollectionTest extends VectorCollectionContract {
 
     @Override
     VectorCollection open(String name) {
+        opened.add(name);
         return store.collection(name);
     }
 
@@ -66,6 +69,7 @@ class QdrantCollectionTest extends VectorCollectionContract {
         assertEquals(16, cfg.getHnswConfig().getM());
         assertEquals(Collections.QuantizationType.Int8, cfg.getQuantizationConfig().getScalar().getType());
         assertTrue(cfg.getOnDiskPayload());
+        assertTrue(cfg.getVectorsConfig().getParamsMap().getMapOrThrow(QdrantCollection.DENSE).getOnDisk());
         for (String f : VectorCollection.FILTER_FIELDS) {
             assertTrue(created.indexed.contains("meta." + f), f);
         }
