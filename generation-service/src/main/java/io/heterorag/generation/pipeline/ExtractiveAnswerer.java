@@ -8,6 +8,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 
+import io.heterorag.proto.v1.Corpus;
 import io.heterorag.proto.v1.KnowledgeHit;
 import io.heterorag.proto.v1.RankedAnswer;
 import io.heterorag.proto.v1.ReportHit;
@@ -68,7 +69,7 @@ public final class ExtractiveAnswerer {
     }
 
     /**
-     * Knowledge hits support their title with 1/(1+rank) of their query; each report supports its
+     * Knowledge documents (not graph entries) support their title with 1/(1+rank) of their query; each report supports its
      * diagnosis with REPORT_WEIGHT × similarity / number of reports. Candidates differing only in case are merged.
      */
     static List<RankedAnswer> rank(List<ReportHit> reports, List<KnowledgeHit> knowledge) {
@@ -77,6 +78,9 @@ public final class ExtractiveAnswerer {
         Map<String, Set<String>> evidence = new LinkedHashMap<>();
         Map<String, Integer> rankInQuery = new LinkedHashMap<>();
         for (KnowledgeHit h : knowledge) {
+            if (h.getCorpus() == Corpus.GRAPH) {
+                continue; // definitions and relations of a query term: context for a VLM, not a guess at the answer
+            }
             int rank = rankInQuery.merge(h.getCorpus() + "\u0000" + h.getQuery(), 1, Integer::sum) - 1;
             add(h.getTitle(), 1.0 / (1 + rank), h.getId(), display, score, evidence);
         }

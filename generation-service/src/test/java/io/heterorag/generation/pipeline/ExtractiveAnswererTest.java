@@ -41,6 +41,14 @@ class ExtractiveAnswererTest {
     }
 
     @Test
+    void graphEntriesAreEvidenceButNotCandidates() {
+        KnowledgeHit term = KnowledgeHit.newBuilder().setCorpus(Corpus.GRAPH).setId("term:c1").setTitle("Neoplasm, benign")
+                .setQuery("nodule,related_to").build();
+        ExtractiveAnswerer.Answer a = answerer.answer(Task.OPEN_VQA, List.of(), List.of(term, k("t1#0", "Pulmonary Hamartoma", "q1")));
+        assertEquals(List.of("Pulmonary Hamartoma"), a.candidates().stream().map(RankedAnswer::getText).toList());
+    }
+
+    @Test
     void reportGenerationReturnsTheClosestReportAndNoEvidenceMeansNoCandidate() {
         ExtractiveAnswerer.Answer a = answerer.answer(Task.REPORT_GENERATION, List.of(r("r1", 0.9f, "x")), List.of());
         assertEquals("report r1", a.text());
