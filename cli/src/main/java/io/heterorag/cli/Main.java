@@ -111,6 +111,10 @@ public final class Main {
         } catch (Args.UsageException | IllegalArgumentException e) {
             System.err.println("error: " + e.getMessage());
             return 2;
+        } catch (IllegalStateException e) {
+            // e.g. Kafka unreachable or a publish that failed
+            System.err.println("error: " + e.getMessage());
+            return 1;
         } catch (StatusRuntimeException e) {
             Status s = e.getStatus();
             if (s.getCode() == Status.Code.UNAVAILABLE) {
