@@ -74,15 +74,23 @@ public final class QdrantCollection implements VectorCollection {
     private final QdrantStore store;
     private final String name;
     private final String collection;
-    private volatile boolean exists;
+    private volatile Boolean exists; // null until asked: the server may be unreachable when the service starts
     private volatile boolean closed;
 
     QdrantCollection(QdrantStore store, String name) {
         this.store = store;
         this.name = name;
         this.collection = store.settings.prefix() + name.replaceAll("[^A-Za-z0-9_-]", "_");
-        this.exists = call(() -> store.collections().collectionExists(
-                CollectionExistsRequest.newBuilder().setCollectionName(collection).build()).getResult().getExists());
+    }
+
+    private boolean exists() {
+        Boolean e = exists;
+        if (e == null) {
+            e = call(() -> store.collections().collectionExists(
+                    CollectionExistsRequest.newBuilder().setCollectionName(collection).build()).getResult().getExists());
+            exists = e;
+        }
+        return e;
     }
 
     @Override
@@ -97,7 +105,7 @@ public final class QdrantCollection implements VectorCollection {
 
     @Override
     public String storedHash(String group) {
-        if (!exists) {
+        if (!exists()) {
             return null;
         }
         ScrollResponse r = call(() -> store.points().scroll(ScrollPoints.newBuilder().setCollectionName(collection)
@@ -136,11 +144,11 @@ public final class QdrantCollection implements VectorCollection {
     }
 
     private void ensureCreated(int dim) {
-        if (exists) {
+        if (exists()) {
             return;
         }
         synchronized (this) {
-            if (exists) {
+            if (exists()) {
                 return;
             }
             QdrantStore.Settings s = store.settings;
@@ -172,7 +180,7 @@ public final class QdrantCollection implements VectorCollection {
 
     @Override
     public long count() {
-        if (!exists) {
+        if (!exists()) {
             return 0;
         }
         return call(() -> store.points().count(CountPoints.newBuilder().setCollectionName(collection).setExact(true).build())
@@ -199,7 +207,7 @@ public final class QdrantCollection implements VectorCollection {
     }
 
     private List<Hit> query(Query q, String using, int k, Map<String, String> filter, SearchParams params) {
-        if (!exists) {
+        if (!exists()) {
             return List.of();
         }
         QueryPoints.Builder b = QueryPoints.newBuilder().setCollectionName(collection).setQuery(q).setUsing(using)
@@ -224,7 +232,7 @@ public final class QdrantCollection implements VectorCollection {
 
     @Override
     public void forEach(Consumer<Entry> action) {
-        if (!exists) {
+        if (!exists()) {
             return;
         }
         PointId offset = null;
@@ -254,7 +262,7 @@ public final class QdrantCollection implements VectorCollection {
 
     @Override
     public void drop() {
-        if (exists) {
+        if (exists()) {
             call(() -> store.collections().delete(DeleteCollection.newBuilder().setCollectionName(collection).build()));
         }
         exists = false;

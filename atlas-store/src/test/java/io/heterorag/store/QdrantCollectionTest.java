@@ -1,6 +1,7 @@
 package io.heterorag.store;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
@@ -79,9 +80,14 @@ class QdrantCollectionTest extends VectorCollectionContract {
     }
 
     @Test
-    void anUnreachableServerIsReportedNotServing() {
+    void anUnreachableServerIsReportedNotServingAndUseFailsClearly() {
         try (QdrantStore nowhere = new QdrantStore(QdrantStore.Settings.local(1))) {
             assertTrue(!nowhere.reachable());
+            // opening does not call the server (a service starts, and is not ready, while Qdrant is down)
+            QdrantCollection c = nowhere.collection("x");
+            assertTrue(!c.isOpen());
+            IllegalStateException e = assertThrows(IllegalStateException.class, c::count);
+            assertTrue(e.getMessage().contains("UNAVAILABLE"), e.getMessage());
         }
     }
 }

@@ -30,7 +30,7 @@ public class VectorStore {
                 corpora.put(c, collections.open(name));
             }
         }
-        Log.infof("corpora open: %s", counts());
+        Log.infof("corpora: %s", corpora.values().stream().map(VectorCollection::name).toList());
     }
 
     public static String corpusName(Corpus c) {
