@@ -114,6 +114,30 @@ public final class QdrantCollection implements VectorCollection {
         return r.getResultCount() == 0 ? null : r.getResult(0).getPayloadOrThrow("hash").getStringValue();
     }
 
+    /** One filtered scroll for the whole batch instead of a round trip per record. */
+    @Override
+    public Map<String, String> storedHashes(List<String> groups) {
+        Map<String, String> out = new java.util.HashMap<>();
+        if (groups.isEmpty() || !exists()) {
+            return out;
+        }
+        PointId offset = null;
+        do {
+            ScrollPoints.Builder b = ScrollPoints.newBuilder().setCollectionName(collection).setLimit(store.settings.batch())
+                    .setFilter(Filter.newBuilder().addMust(matchKeywords("group", groups)))
+                    .setWithPayload(WithPayloadSelectorFactory.include(List.of("group", "hash")));
+            if (offset != null) {
+                b.setOffset(offset);
+            }
+            ScrollResponse r = call(() -> store.points().scroll(b.build()));
+            for (RetrievedPoint p : r.getResultList()) {
+                out.put(p.getPayloadOrThrow("group").getStringValue(), p.getPayloadOrThrow("hash").getStringValue());
+            }
+            offset = r.hasNextPageOffset() ? r.getNextPageOffset() : null;
+        } while (offset != null);
+        return out;
+    }
+
     @Override
     public void upsert(List<Entry> entries) {
         if (entries.isEmpty()) {

@@ -28,6 +28,18 @@ public interface VectorCollection extends AutoCloseable {
     /** Content hash stored for the group, or null: lets ingest skip unchanged records without embedding. */
     String storedHash(String group);
 
+    /** Stored content hashes of the groups that have one, in one lookup where the backend allows (a batch of records). */
+    default Map<String, String> storedHashes(List<String> groups) {
+        Map<String, String> out = new java.util.HashMap<>();
+        for (String g : groups) {
+            String h = storedHash(g);
+            if (h != null) {
+                out.put(g, h);
+            }
+        }
+        return out;
+    }
+
     /** Replaces every entry of each group present in entries; the entries are searchable on return. */
     void upsert(List<Entry> entries);
 

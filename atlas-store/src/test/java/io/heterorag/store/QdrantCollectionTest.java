@@ -75,7 +75,7 @@ class QdrantCollectionTest extends VectorCollectionContract {
             assertTrue(created.indexed.contains("meta." + f), f);
         }
         assertTrue(created.indexed.contains("group"));
-        // 3 entries in batches of 128 per upsert call: all stored
+        // the one entry, stored through the batched upsert path
         assertEquals(1, c.count());
     }
 

@@ -44,6 +44,7 @@ abstract class VectorCollectionContract {
             assertEquals(2, c.count());
             assertEquals("h1b", c.storedHash("d1"));
             assertNull(c.storedHash("d3"));
+            assertEquals(Map.of("d1", "h1b", "d2", "h2"), c.storedHashes(List.of("d1", "d2", "d3")));
             List<VectorCollection.Hit> near = c.nearest(new float[] {0.6f, 0.8f}, 2);
             assertEquals("d2#0", near.get(0).id());
             assertEquals(1.0, near.get(0).score(), 1e-5);

@@ -136,8 +136,9 @@ public class AtlasIngestor {
             java.util.function.Function<List<Pending>, List<VectorCollection.Entry>> embed, Outcome out) {
         List<Pending> todo = new ArrayList<>();
         timed("validate", target, () -> {
+            Map<String, String> stored = target.storedHashes(group.stream().map(AtlasRecord::getId).toList());
             for (AtlasRecord r : group) {
-                if (hash(r).equals(target.storedHash(r.getId()))) {
+                if (hash(r).equals(stored.get(r.getId()))) {
                     out.unchanged++;
                     continue;
                 }
