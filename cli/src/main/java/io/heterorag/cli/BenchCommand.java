@@ -14,12 +14,12 @@ import java.util.function.Function;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.heterorag.model.BaselineImageBundle;
-import io.heterorag.model.ExecutionProviders;
-import io.heterorag.model.ImageDecoder;
-import io.heterorag.model.ImageEncoder;
-import io.heterorag.model.MicroBatcher;
-import io.heterorag.model.TextEncoder;
+import io.heterorag.model.image.BaselineImageBundle;
+import io.heterorag.model.bundle.ExecutionProviders;
+import io.heterorag.model.image.ImageDecoder;
+import io.heterorag.model.image.ImageEncoder;
+import io.heterorag.model.bundle.MicroBatcher;
+import io.heterorag.model.text.TextEncoder;
 
 /**
  * {@code bench embed [--json] [--requests 256] [--concurrency 8] [--max-batch 16] [--image-bundle DIR] [--data DIR] [--out FILE]}:

@@ -16,7 +16,7 @@ import io.grpc.ManagedChannel;
 import io.heterorag.proto.v1.AnswerOptions;
 import io.heterorag.proto.v1.AnswerRequest;
 import io.heterorag.proto.v1.AnswerResponse;
-import io.heterorag.model.RetrievalMetrics;
+import io.heterorag.model.evaluation.RetrievalMetrics;
 import io.heterorag.proto.v1.ClinicalRagGrpc;
 import io.heterorag.proto.v1.EmbedRequest;
 import io.heterorag.proto.v1.EmbedResponse;

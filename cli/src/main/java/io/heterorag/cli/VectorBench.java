@@ -15,7 +15,7 @@ import java.util.stream.Stream;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.heterorag.model.Vectors;
+import io.heterorag.model.text.Vectors;
 import io.heterorag.store.LuceneCollection;
 import io.heterorag.store.VectorCollection;
 

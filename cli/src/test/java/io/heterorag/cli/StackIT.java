@@ -446,10 +446,10 @@ class StackIT {
     static long nearDuplicates() throws IOException {
         List<Long> hashes = new ArrayList<>();
         for (String id : sliceImageIds()) {
-            hashes.add(io.heterorag.model.PerceptualHash.of(javax.imageio.ImageIO.read(
+            hashes.add(io.heterorag.model.image.PerceptualHash.of(javax.imageio.ImageIO.read(
                     MEDPIX.resolve("images/" + id.substring("medpix:".length()) + ".jpg").toFile())));
         }
-        return hashes.stream().filter(h -> hashes.stream().filter(o -> io.heterorag.model.PerceptualHash.distance(h, o) <= 2).count() > 1)
+        return hashes.stream().filter(h -> hashes.stream().filter(o -> io.heterorag.model.image.PerceptualHash.distance(h, o) <= 2).count() > 1)
                 .count();
     }
 

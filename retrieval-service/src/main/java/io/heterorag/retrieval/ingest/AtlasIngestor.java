@@ -14,9 +14,9 @@ import java.util.function.Supplier;
 
 import jakarta.inject.Singleton;
 
-import io.heterorag.model.ImageDecoder;
-import io.heterorag.model.ImageEncoder;
-import io.heterorag.model.PerceptualHash;
+import io.heterorag.model.image.ImageDecoder;
+import io.heterorag.model.image.ImageEncoder;
+import io.heterorag.model.image.PerceptualHash;
 import io.heterorag.proto.v1.AtlasRecord;
 import io.heterorag.proto.v1.Corpus;
 import io.heterorag.proto.v1.DocumentRecord;

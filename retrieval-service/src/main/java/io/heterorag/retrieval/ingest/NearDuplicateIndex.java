@@ -5,7 +5,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
-import io.heterorag.model.PerceptualHash;
+import io.heterorag.model.image.PerceptualHash;
 
 /**
  * Perceptual hashes of one report repository, for near-duplicate lookups without a scan: the 64 bits

@@ -11,12 +11,12 @@ import jakarta.annotation.PreDestroy;
 import jakarta.inject.Singleton;
 
 import ai.onnxruntime.OrtSession;
-import io.heterorag.model.BaselineImageBundle;
-import io.heterorag.model.CrossEncoder;
-import io.heterorag.model.ExecutionProviders;
-import io.heterorag.model.ImageEncoder;
-import io.heterorag.model.MicroBatcher;
-import io.heterorag.model.TextEncoder;
+import io.heterorag.model.image.BaselineImageBundle;
+import io.heterorag.model.text.CrossEncoder;
+import io.heterorag.model.bundle.ExecutionProviders;
+import io.heterorag.model.image.ImageEncoder;
+import io.heterorag.model.bundle.MicroBatcher;
+import io.heterorag.model.text.TextEncoder;
 import io.heterorag.proto.v1.Modality;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;

@@ -8,7 +8,7 @@ import java.util.Map;
 
 import jakarta.inject.Singleton;
 
-import io.heterorag.model.CrossEncoder;
+import io.heterorag.model.text.CrossEncoder;
 import io.heterorag.proto.v1.SearchMode;
 import io.heterorag.retrieval.model.Models;
 import io.heterorag.store.RankFusion;

@@ -21,9 +21,9 @@ import java.util.function.Function;
 import jakarta.annotation.PreDestroy;
 import jakarta.inject.Singleton;
 
-import io.heterorag.model.ImageDecoder;
-import io.heterorag.model.ImageEncoder;
-import io.heterorag.model.MicroBatcher;
+import io.heterorag.model.image.ImageDecoder;
+import io.heterorag.model.image.ImageEncoder;
+import io.heterorag.model.bundle.MicroBatcher;
 import io.heterorag.proto.v1.Modality;
 import io.heterorag.retrieval.model.Models;
 import io.heterorag.store.VectorCollection;

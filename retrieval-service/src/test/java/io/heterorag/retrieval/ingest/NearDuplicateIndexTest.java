@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 
 import java.util.Random;
 
-import io.heterorag.model.PerceptualHash;
+import io.heterorag.model.image.PerceptualHash;
 import org.junit.jupiter.api.Test;
 
 class NearDuplicateIndexTest {

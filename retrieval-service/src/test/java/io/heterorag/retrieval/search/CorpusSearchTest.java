@@ -7,8 +7,8 @@ import java.util.List;
 import java.util.Map;
 
 import ai.onnxruntime.OrtSession;
-import io.heterorag.model.CrossEncoder;
-import io.heterorag.model.CrossEncoderBundles;
+import io.heterorag.model.text.CrossEncoder;
+import io.heterorag.model.text.CrossEncoderBundles;
 import io.heterorag.store.VectorCollection;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

@@ -19,8 +19,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 import com.google.protobuf.ByteString;
 import com.google.protobuf.util.JsonFormat;
-import io.heterorag.model.BaselineImageBundle;
-import io.heterorag.model.ImageEncoder;
+import io.heterorag.model.image.BaselineImageBundle;
+import io.heterorag.model.image.ImageEncoder;
 import io.heterorag.proto.v1.Image;
 import io.heterorag.proto.v1.IngestRequest;
 import io.heterorag.proto.v1.Modality;
@@ -67,8 +67,8 @@ class ReportRepositoriesSwapTest {
         // a second version of the baseline bundle: another encoder id, same graph
         Path bundle = Files.createTempDirectory(Path.of(System.getProperty("java.io.tmpdir")), "bundle");
         BaselineImageBundle.materialize(bundle);
-        var manifest = ImageEncoder.readManifest(bundle).toBuilder().setVersion("swap-" + run).build();
-        Files.writeString(bundle.resolve("bundle.json"), JsonFormat.printer().print(manifest));
+        var manifest = io.heterorag.model.bundle.ModelBundles.read(bundle).toBuilder().setVersion("swap-" + run).build();
+        io.heterorag.model.bundle.ModelBundles.write(bundle, manifest);
         String newId = manifest.getName() + "@" + manifest.getVersion();
 
         Image query = Image.newBuilder().setData(ByteString.copyFrom(TestData.image("MPX1022_synpic17356"))).build();

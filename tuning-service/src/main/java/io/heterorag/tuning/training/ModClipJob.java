@@ -12,11 +12,11 @@ import java.util.function.Consumer;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.heterorag.model.ExecutionProviders;
-import io.heterorag.model.ImageDecoder;
-import io.heterorag.model.ImageEncoder;
-import io.heterorag.model.RetrievalMetrics;
-import io.heterorag.model.TextEncoder;
+import io.heterorag.model.bundle.ExecutionProviders;
+import io.heterorag.model.image.ImageDecoder;
+import io.heterorag.model.image.ImageEncoder;
+import io.heterorag.model.evaluation.RetrievalMetrics;
+import io.heterorag.model.text.TextEncoder;
 import io.heterorag.proto.v1.ImagePreprocessing;
 
 /**

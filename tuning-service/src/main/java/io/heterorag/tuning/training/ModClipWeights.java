@@ -15,9 +15,8 @@ import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.nn.core.Linear;
 import ai.djl.util.Pair;
 import ai.onnx.proto.OnnxMl.GraphProto;
-import com.google.protobuf.InvalidProtocolBufferException;
-import com.google.protobuf.util.JsonFormat;
-import io.heterorag.model.OnnxGraphs;
+import io.heterorag.model.bundle.ModelBundles;
+import io.heterorag.model.bundle.OnnxGraphs;
 import io.heterorag.proto.v1.ImagePreprocessing;
 import io.heterorag.proto.v1.ModelBundleManifest;
 
@@ -83,10 +82,8 @@ public record ModClipWeights(List<Tensor> convs, Tensor imageLinear, Tensor text
             Files.createDirectories(dir);
             Files.write(dir.resolve("model.onnx"), OnnxGraphs.model(imageGraph(name)).toByteArray());
             Files.write(dir.resolve("text.onnx"), OnnxGraphs.model(textGraph(name)).toByteArray());
-            Files.writeString(dir.resolve("bundle.json"), JsonFormat.printer().print(manifest));
+            ModelBundles.write(dir, manifest);
             return manifest;
-        } catch (InvalidProtocolBufferException e) {
-            throw new IllegalStateException(e);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -94,14 +91,7 @@ public record ModClipWeights(List<Tensor> convs, Tensor imageLinear, Tensor text
 
     /** Rewrites bundle.json with final metrics (known only after the exported model is evaluated). */
     public static void updateMetrics(Path dir, Map<String, Double> metrics) {
-        try {
-            ModelBundleManifest m = io.heterorag.model.ImageEncoder.readManifest(dir).toBuilder().putAllMetrics(metrics).build();
-            Files.writeString(dir.resolve("bundle.json"), JsonFormat.printer().print(m));
-        } catch (InvalidProtocolBufferException e) {
-            throw new IllegalStateException(e);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        ModelBundles.write(dir, ModelBundles.read(dir).toBuilder().putAllMetrics(metrics).build());
     }
 
     private GraphProto imageGraph(String name) {

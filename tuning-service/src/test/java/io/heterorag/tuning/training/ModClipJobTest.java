@@ -10,7 +10,7 @@ import java.util.List;
 import java.util.Map;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.heterorag.model.ImageEncoder;
+import io.heterorag.model.image.ImageEncoder;
 import io.quarkus.test.junit.QuarkusTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -60,7 +60,7 @@ public class ModClipJobTest {
         assertEquals(48.0, m.get("n"));
 
         // the bundle loads like any other and carries its provenance
-        var manifest = ImageEncoder.readManifest(longer.bundle());
+        var manifest = io.heterorag.model.bundle.ModelBundles.read(longer.bundle());
         assertEquals("modclip-test", manifest.getName());
         assertEquals("text.onnx", manifest.getTextProjectionFile());
         assertEquals("48", manifest.getTrainingOrThrow("train_pairs"));

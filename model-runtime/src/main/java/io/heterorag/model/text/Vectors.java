@@ -1,4 +1,4 @@
-package io.heterorag.model;
+package io.heterorag.model.text;
 
 /** Small vector helpers shared by the encoders and the store. */
 public final class Vectors {

@@ -1,4 +1,4 @@
-package io.heterorag.model;
+package io.heterorag.model.text;
 
 import java.nio.LongBuffer;
 import java.util.Map;

@@ -1,4 +1,4 @@
-package io.heterorag.model;
+package io.heterorag.model.evaluation;
 
 import java.util.LinkedHashMap;
 import java.util.Map;

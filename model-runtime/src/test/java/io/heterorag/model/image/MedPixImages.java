@@ -1,4 +1,4 @@
-package io.heterorag.model;
+package io.heterorag.model.image;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -6,14 +6,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /** Real MedPix 2.0 images for the tests (read from ../shared, never written). */
-final class MedPixImages {
+public final class MedPixImages {
 
     static final Path DIR = Path.of(System.getProperty("medpix.dir", "../../shared/data/medpix-2.0")).resolve("images");
 
     private MedPixImages() {
     }
 
-    static byte[] bytes(String name) {
+    public static byte[] bytes(String name) {
         try {
             return Files.readAllBytes(DIR.resolve(name + ".jpg"));
         } catch (IOException e) {

@@ -1,4 +1,4 @@
-package io.heterorag.model;
+package io.heterorag.model.text;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -14,6 +14,7 @@ import ai.djl.util.PairList;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
+import io.heterorag.model.bundle.ModelBundles;
 import io.heterorag.proto.v1.ModelBundleManifest;
 
 /**
@@ -34,7 +35,7 @@ public final class CrossEncoder implements AutoCloseable {
     }
 
     public static CrossEncoder load(Path bundleDir, OrtSession.SessionOptions options) {
-        ModelBundleManifest m = ImageEncoder.readManifest(bundleDir);
+        ModelBundleManifest m = ModelBundles.read(bundleDir);
         if (!"cross_encoder".equals(m.getKind()) || m.getTokenizerFile().isEmpty() || m.getMaxTokens() <= 0) {
             throw new IllegalArgumentException("bundle " + bundleDir + " is not a cross_encoder with tokenizer_file and max_tokens");
         }

@@ -1,4 +1,4 @@
-package io.heterorag.model;
+package io.heterorag.model.image;
 
 /** The bytes are not an image the platform can read; the message says why (no pixel data in it). */
 public class InvalidImageException extends IllegalArgumentException {

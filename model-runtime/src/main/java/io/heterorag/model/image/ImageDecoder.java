@@ -1,4 +1,4 @@
-package io.heterorag.model;
+package io.heterorag.model.image;
 
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;

@@ -1,4 +1,4 @@
-package io.heterorag.model;
+package io.heterorag.model.text;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -14,6 +14,7 @@ import ai.onnx.proto.OnnxMl.TensorProto;
 import ai.onnx.proto.OnnxMl.TensorShapeProto;
 import ai.onnx.proto.OnnxMl.TypeProto;
 import ai.onnx.proto.OnnxMl.ValueInfoProto;
+import io.heterorag.model.bundle.OnnxGraphs;
 
 /**
  * Cross-encoder bundles for tests, written by the project: a real ONNX graph over the real MiniLM

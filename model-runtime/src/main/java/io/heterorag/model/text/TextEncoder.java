@@ -1,4 +1,4 @@
-package io.heterorag.model;
+package io.heterorag.model.text;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -12,6 +12,7 @@ import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
+import io.heterorag.model.bundle.ModelBundles;
 import io.heterorag.proto.v1.ModelBundleManifest;
 
 /**
@@ -61,7 +62,7 @@ public final class TextEncoder implements AutoCloseable {
      * attention_mask[, token_type_ids]; first output the last hidden state [N, T, D]) and its tokenizer.json.
      */
     public static TextEncoder load(Path bundleDir, OrtSession.SessionOptions options) {
-        ModelBundleManifest m = ImageEncoder.readManifest(bundleDir);
+        ModelBundleManifest m = ModelBundles.read(bundleDir);
         if (!"text_encoder".equals(m.getKind()) || m.getTokenizerFile().isEmpty() || m.getMaxTokens() <= 0) {
             throw new IllegalArgumentException("bundle " + bundleDir + " is not a text_encoder with tokenizer_file and max_tokens");
         }

@@ -1,10 +1,11 @@
-package io.heterorag.model;
+package io.heterorag.model.text;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
 
+import io.heterorag.model.bundle.ExecutionProviders;
 import org.junit.jupiter.api.Test;
 
 /** The real MiniLM from its Maven jar, in ONNX Runtime. */

@@ -1,4 +1,4 @@
-package io.heterorag.model;
+package io.heterorag.model.image;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -8,8 +8,8 @@ import java.util.List;
 
 import ai.onnx.proto.OnnxMl.GraphProto;
 import ai.onnx.proto.OnnxMl.ModelProto;
-import com.google.protobuf.InvalidProtocolBufferException;
-import com.google.protobuf.util.JsonFormat;
+import io.heterorag.model.bundle.ModelBundles;
+import io.heterorag.model.bundle.OnnxGraphs;
 import io.heterorag.proto.v1.ImagePreprocessing;
 import io.heterorag.proto.v1.ModelBundleManifest;
 
@@ -32,7 +32,7 @@ public final class BaselineImageBundle {
     /** Writes the bundle into dir (bundle.json + model.onnx) unless it is already there; returns dir. */
     public static Path materialize(Path dir) {
         try {
-            if (Files.exists(dir.resolve("bundle.json"))) {
+            if (ModelBundles.exists(dir)) {
                 return dir;
             }
             Files.createDirectories(dir);
@@ -46,10 +46,8 @@ public final class BaselineImageBundle {
                     .putTraining("method", "none: fixed average-pooling graph, not trained")
                     .build();
             Files.write(dir.resolve("model.onnx"), graph().toByteArray());
-            Files.writeString(dir.resolve("bundle.json"), JsonFormat.printer().print(manifest));
+            ModelBundles.write(dir, manifest);
             return dir;
-        } catch (InvalidProtocolBufferException e) {
-            throw new IllegalStateException(e);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

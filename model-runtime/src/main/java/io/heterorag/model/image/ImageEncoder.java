@@ -1,4 +1,4 @@
-package io.heterorag.model;
+package io.heterorag.model.image;
 
 import java.awt.Graphics2D;
 import java.awt.RenderingHints;
@@ -15,8 +15,8 @@ import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
-import com.google.protobuf.InvalidProtocolBufferException;
-import com.google.protobuf.util.JsonFormat;
+import io.heterorag.model.bundle.ModelBundles;
+import io.heterorag.model.text.Vectors;
 import io.heterorag.proto.v1.ImagePreprocessing;
 import io.heterorag.proto.v1.ModelBundleManifest;
 
@@ -34,11 +34,8 @@ public final class ImageEncoder implements AutoCloseable {
     }
 
     public static ImageEncoder load(Path bundleDir, OrtSession.SessionOptions options) {
-        ModelBundleManifest m = readManifest(bundleDir);
+        ModelBundleManifest m = ModelBundles.read(bundleDir, "image_encoder");
         ImagePreprocessing p = m.getImage();
-        if (!"image_encoder".equals(m.getKind())) {
-            throw new IllegalArgumentException("bundle " + bundleDir + " is a " + m.getKind() + ", not an image_encoder");
-        }
         if (p.getSize() <= 0 || (p.getChannels() != 1 && p.getChannels() != 3)
                 || p.getMeanCount() != p.getChannels() || p.getStdCount() != p.getChannels()) {
             throw new IllegalArgumentException("bundle " + bundleDir + ": image preprocessing needs size > 0, "
@@ -52,19 +49,6 @@ public final class ImageEncoder implements AutoCloseable {
             return new ImageEncoder(m, session, text);
         } catch (OrtException e) {
             throw new IllegalArgumentException("bundle " + bundleDir + ": ONNX model does not load: " + e.getMessage(), e);
-        }
-    }
-
-    public static ModelBundleManifest readManifest(Path bundleDir) {
-        Path file = bundleDir.resolve("bundle.json");
-        try {
-            ModelBundleManifest.Builder b = ModelBundleManifest.newBuilder();
-            JsonFormat.parser().merge(Files.readString(file), b);
-            return b.build();
-        } catch (InvalidProtocolBufferException e) {
-            throw new IllegalArgumentException("bundle manifest " + file + " is malformed: " + e.getMessage(), e);
-        } catch (IOException e) {
-            throw new UncheckedIOException("bundle manifest " + file + " cannot be read", e);
         }
     }
 

@@ -1,4 +1,4 @@
-package io.heterorag.model;
+package io.heterorag.model.bundle;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -14,6 +14,11 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+
+import io.heterorag.model.image.BaselineImageBundle;
+import io.heterorag.model.image.ImageDecoder;
+import io.heterorag.model.image.ImageEncoder;
+import io.heterorag.model.image.MedPixImages;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

@@ -1,4 +1,4 @@
-package io.heterorag.model;
+package io.heterorag.model.bundle;
 
 import java.util.EnumSet;
 import java.util.Locale;

@@ -1,4 +1,4 @@
-package io.heterorag.model;
+package io.heterorag.model.evaluation;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
