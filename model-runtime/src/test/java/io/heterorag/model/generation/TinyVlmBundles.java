@@ -57,6 +57,19 @@ public final class TinyVlmBundles {
         return write(dir, cfg, tokenizerJson(List.of()), "tiny-vlm");
     }
 
+    /**
+     * The qwen2_vl-family config of the fixture: as {@link #llavaConfig()} but 56 px images (16 patches
+     * of 14 px, 4 image tokens after the 2×2 merge), vision start/end tokens 5 and 6.
+     */
+    public static VlmConfig qwen2vlConfig() {
+        return VlmConfig.qwen2vl(WordPieceVocabulary.vocabularySize(tokenizerJson(WordPieceVocabulary.QWEN_SPECIALS)), 32, 2, 2, 128, 56, 16);
+    }
+
+    /** Writes the tiny qwen2_vl-family bundle (generator "tiny-qwen2-vl" version "test") once per directory. */
+    public static synchronized Path qwen2vl(Path dir) {
+        return write(dir, qwen2vlConfig(), tokenizerJson(WordPieceVocabulary.QWEN_SPECIALS), "tiny-qwen2-vl");
+    }
+
     static Path write(Path dir, VlmConfig cfg, String tokenizer, String name) {
         if (ModelBundles.exists(dir)) {
             return dir;
