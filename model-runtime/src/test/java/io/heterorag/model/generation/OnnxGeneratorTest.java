@@ -360,7 +360,7 @@ class OnnxGeneratorTest {
 
     @Test
     void aDecoderWithAUseCacheBranchInputIsFedIt() throws Exception {
-        // older merged exports take a bool use_cache_branch; ONNX Runtime refuses a run that leaves a graph input unfed
+        // older merged exports take a bool use_cache_branch (false at the first step, true with a past)
         Path dir = copyOf(llavaDir, shared.resolve("cache-branch"));
         Path decoder = dir.resolve("decoder_model_merged.onnx");
         OnnxMl.ModelProto m = OnnxMl.ModelProto.parseFrom(Files.readAllBytes(decoder));
@@ -368,6 +368,9 @@ class OnnxGeneratorTest {
                 .setType(OnnxMl.TypeProto.newBuilder().setTensorType(OnnxMl.TypeProto.Tensor.newBuilder()
                         .setElemType(OnnxMl.TensorProto.DataType.BOOL.getNumber())
                         .setShape(OnnxMl.TensorShapeProto.newBuilder().addDim(OnnxMl.TensorShapeProto.Dimension.newBuilder().setDimValue(1))))));
+        // consumed by a node and an output, so the graph really needs it
+        g.addNode(OnnxMl.NodeProto.newBuilder().setOpType("Identity").addInput("use_cache_branch").addOutput("cache_branch_taken"));
+        g.addOutput(g.getInput(g.getInputCount() - 1).toBuilder().setName("cache_branch_taken"));
         Files.write(decoder, m.toBuilder().setGraph(g).build().toByteArray());
         try (OnnxGenerator gen = OnnxGenerator.load(dir, cpu)) {
             DecodingOptions o = DecodingOptions.greedy(8);
