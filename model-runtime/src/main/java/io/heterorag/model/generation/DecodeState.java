@@ -73,6 +73,12 @@ final class DecodeState {
                 return finish("closed");
             }
             append(token);
+            ChoiceTrie.Node end = node.next(eos[0]);
+            if (count >= maxNewTokens && end != null) {
+                // out of budget on a complete choice: the end token is implied
+                choice = end.choice;
+                return finish("closed");
+            }
         } else {
             if (isEos(token)) {
                 return finish("eos");
@@ -92,10 +98,6 @@ final class DecodeState {
     /** The token to feed at the next step (the last one taken). */
     int last() {
         return generated[count - 1];
-    }
-
-    int generatedCount() {
-        return count;
     }
 
     int[] tokens() {

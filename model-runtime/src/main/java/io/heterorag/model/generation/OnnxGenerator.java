@@ -275,7 +275,9 @@ public final class OnnxGenerator implements Generator {
                 } else if (e instanceof Generation g) {
                     return g;
                 } else {
-                    throw (RuntimeException) e;
+                    // the batch's failure, from the scheduler thread: wrapped so this caller's stack is there too
+                    RuntimeException cause = (RuntimeException) e;
+                    throw new IllegalStateException("generation failed: " + cause.getMessage(), cause);
                 }
             }
         } catch (InterruptedException e) {
@@ -367,6 +369,9 @@ public final class OnnxGenerator implements Generator {
         int maxNew = options.maxNewTokens() > 0 ? options.maxNewTokens() : defaultMaxNewTokens;
         int[] textIds = encode(templated(input.prompt()));
         int promptTokens = adapter.layout(input.image(), textIds).length;
+        if (promptTokens == 0) {
+            throw new IllegalArgumentException("empty prompt: no image, no text and no start token");
+        }
         if (promptTokens > context - maxNew) {
             throw new IllegalArgumentException("prompt takes " + promptTokens + " tokens (" + textIds.length + " of text), over the context "
                     + context + " minus max_new_tokens " + maxNew + " = " + (context - maxNew));

@@ -236,6 +236,10 @@ class OnnxGeneratorTest {
             assertTrue(choices.contains(g.text()), g.text());
             assertEquals(g.text(), streamed.toString());
         }
+        // a budget of one token: a one-token choice is complete, the end token is implied
+        Generation one = llava.generate(INPUTS.get(0), DecodingOptions.greedy(1).withChoices(List.of("yes", "no")), null);
+        assertEquals("closed", one.finishReason());
+        assertTrue(List.of("yes", "no").contains(one.text()));
     }
 
     @Test
