@@ -141,6 +141,12 @@ public final class OnnxGenerator implements Generator {
                 throw new IllegalArgumentException(where + ": decoder_model_merged.onnx position_ids has rank " + posShape.length + ", "
                         + family + " needs " + rank + (axes == 3 ? " ([3, batch, sequence])" : " ([batch, sequence])"));
             }
+            for (String name : List.of("inputs_embeds", "past_key_values.0.key")) {
+                if (!(inputs.get(name).getInfo() instanceof TensorInfo t) || t.type != ai.onnxruntime.OnnxJavaType.FLOAT) {
+                    throw new IllegalArgumentException(where + ": decoder_model_merged.onnx input " + name + " is "
+                            + inputs.get(name).getInfo() + "; the runtime serves float32 graphs only (export in float32)");
+                }
+            }
             long[] embShape = shape(inputs.get("inputs_embeds"));
             long[] kvShape = shape(inputs.get("past_key_values.0.key"));
             int heads = BundleJson.integer(text, "num_attention_heads", BundleJson.integer(config, "num_attention_heads", -1));
