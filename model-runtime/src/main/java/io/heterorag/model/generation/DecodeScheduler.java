@@ -51,6 +51,9 @@ final class DecodeScheduler implements AutoCloseable {
             throw new IllegalStateException("generator is closed");
         }
         waiting.add(s);
+        if (closed && waiting.remove(s)) { // closed meanwhile, after the thread's last drain
+            throw new IllegalStateException("generator is closed");
+        }
     }
 
     OnnxGenerator.Stats stats() {

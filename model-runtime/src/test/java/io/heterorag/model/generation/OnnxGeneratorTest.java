@@ -382,6 +382,34 @@ class OnnxGeneratorTest {
         }
     }
 
+    @Test
+    void aClipStylePreprocessorResizesTheShortestEdgeAndCropsTheCenter() throws Exception {
+        Path dir = copyOf(llavaDir, shared.resolve("center-crop"));
+        com.google.gson.JsonObject pre = BundleJson.read(dir, "preprocessor_config.json");
+        com.google.gson.JsonObject size = new com.google.gson.JsonObject();
+        size.addProperty("shortest_edge", 32);
+        pre.add("size", size);
+        pre.addProperty("do_center_crop", true);
+        Files.writeString(dir.resolve("preprocessor_config.json"), pre.toString());
+        // the same 32 x 32 centre, different borders left and right
+        BufferedImage red = image(Color.GRAY, 64, 32);
+        BufferedImage blue = image(Color.GRAY, 64, 32);
+        for (int y = 0; y < 32; y++) {
+            for (int x = 0; x < 16; x++) {
+                red.setRGB(x, y, 0xff0000);
+                red.setRGB(63 - x, y, 0xff0000);
+                blue.setRGB(x, y, 0x0000ff);
+                blue.setRGB(63 - x, y, 0x0000ff);
+            }
+        }
+        String q = "what is shown?";
+        try (OnnxGenerator cropping = OnnxGenerator.load(dir, cpu)) {
+            assertArrayEquals(cropping.logits(new GenerationInput(red, q), "")[8], cropping.logits(new GenerationInput(blue, q), "")[8]);
+        }
+        assertFalse(java.util.Arrays.equals(llava.logits(new GenerationInput(red, q), "")[8], llava.logits(new GenerationInput(blue, q), "")[8]),
+                "squashing keeps the borders");
+    }
+
     static Path copyOf(Path from, Path to) throws Exception {
         Files.createDirectories(to);
         try (var files = Files.list(from)) {
