@@ -432,7 +432,10 @@ public final class OnnxGenerator implements Generator {
         }
         long[] mask = new long[len];
         Arrays.fill(mask, 1L);
-        return decoder.run(embeds, 1, len, positions, KvCache.empty(decoder.layers, decoder.kvHeads, decoder.headDim, 1), mask, allPositions);
+        DecoderSession.Output out = decoder.run(embeds, 1, len, positions, KvCache.empty(decoder.layers, decoder.kvHeads, decoder.headDim, 1),
+                mask, allPositions);
+        out.cache().close(); // only the logits are wanted
+        return out;
     }
 
     private String templated(String prompt) {
