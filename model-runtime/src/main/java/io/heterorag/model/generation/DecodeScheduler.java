@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -27,7 +28,7 @@ final class DecodeScheduler implements AutoCloseable {
     private final AtomicLong generatedTokens = new AtomicLong();
     private final AtomicLong decoderCalls = new AtomicLong();
     private final Thread thread;
-    private final java.util.concurrent.atomic.AtomicInteger decoding = new java.util.concurrent.atomic.AtomicInteger();
+    private final AtomicInteger decoding = new AtomicInteger();
     private volatile boolean closed;
     private KvCache cache;
     /** Test seam: runs on the scheduler thread before every decode step. */

@@ -132,7 +132,8 @@ final class DecoderSession implements AutoCloseable {
         return t;
     }
 
-    private static float[] floats(OnnxValue v) {
+    /** A copy of a float tensor's values. */
+    static float[] floats(OnnxValue v) {
         FloatBuffer b = ((OnnxTensor) v).getFloatBuffer();
         float[] out = new float[b.remaining()];
         b.get(out);

@@ -1,7 +1,5 @@
 package io.heterorag.model.generation;
 
-import java.nio.FloatBuffer;
-
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtSession;
 
@@ -75,16 +73,9 @@ final class KvCache implements AutoCloseable {
         keys = new float[layers][];
         values = new float[layers][];
         for (int l = 0; l < layers; l++) {
-            keys[l] = floats(keyTensor(l));
-            values[l] = floats(valueTensor(l));
+            keys[l] = DecoderSession.floats(keyTensor(l));
+            values[l] = DecoderSession.floats(valueTensor(l));
         }
-    }
-
-    private static float[] floats(OnnxTensor t) {
-        FloatBuffer b = t.getFloatBuffer();
-        float[] out = new float[b.remaining()];
-        b.get(out);
-        return out;
     }
 
     @Override
