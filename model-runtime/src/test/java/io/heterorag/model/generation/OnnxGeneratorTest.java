@@ -227,6 +227,34 @@ class OnnxGeneratorTest {
     }
 
     @Test
+    void aRequestAbortedInsideABatchLeavesItWithoutDisturbingTheOthers() throws Exception {
+        DecodingOptions o = DecodingOptions.greedy(24);
+        int[] a = llava.generate(INPUTS.get(0), o, null).tokenIds();
+        int[] c = llava.generate(INPUTS.get(2), o, null).tokenIds();
+        try (OnnxGenerator batched = OnnxGenerator.load(llavaDir, cpu, new OnnxGenerator.Batching(8, Duration.ofMillis(500)))) {
+            ExecutorService pool = Executors.newFixedThreadPool(3);
+            try {
+                Future<Generation> fa = pool.submit(() -> batched.generate(INPUTS.get(0), o, null));
+                Future<Generation> fb = pool.submit(() -> batched.generate(INPUTS.get(1), o, t -> {
+                    throw new IllegalStateException("client went away");
+                }));
+                Future<Generation> fc = pool.submit(() -> batched.generate(INPUTS.get(2), o, null));
+                assertArrayEquals(a, fa.get().tokenIds());
+                assertArrayEquals(c, fc.get().tokenIds());
+                java.util.concurrent.ExecutionException e = assertThrows(java.util.concurrent.ExecutionException.class, fb::get);
+                assertEquals("client went away", e.getCause().getMessage());
+            } finally {
+                pool.shutdownNow();
+            }
+            long deadline = System.nanoTime() + 5_000_000_000L;
+            while (batched.stats().decoding() > 0 && System.nanoTime() < deadline) {
+                Thread.sleep(5);
+            }
+            assertEquals(0, batched.stats().decoding(), "the aborted request left the batch");
+        }
+    }
+
+    @Test
     void closedQuestionsAreAnsweredWithOneOfTheChoices() {
         List<String> choices = List.of("yes", "no", "pleural effusion");
         for (GenerationInput in : INPUTS) {
