@@ -148,6 +148,16 @@ public abstract class GeneratorContract {
     }
 
     @Test
+    void decodingOptionsOutOfRangeAreRefused() {
+        for (DecodingOptions bad : List.of(new DecodingOptions(8, -1f, 1f, 0, 0, 1f, List.of(), List.of()),
+                new DecodingOptions(8, 1f, 0f, 0, 0, 1f, List.of(), List.of()),
+                new DecodingOptions(8, 1f, 1f, -2, 0, 1f, List.of(), List.of()),
+                new DecodingOptions(8, 1f, 1f, 0, 0, 0f, List.of(), List.of()))) {
+            assertThrows(IllegalArgumentException.class, () -> generator().generate(INPUTS.get(2), bad, null), bad.toString());
+        }
+    }
+
+    @Test
     void aPromptOverTheContextIsRefusedWithTheNumbers() {
         String longPrompt = "the left lung ".repeat(generator().contextLength());
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
