@@ -75,6 +75,21 @@ class OnnxGeneratorTest {
     }
 
     @Test
+    void thePromptTemplateGoesAroundThePromptText() throws Exception {
+        Path dir = copyOf(llavaDir, shared.resolve("template"));
+        Files.writeString(dir.resolve("prompt_template.json"), "{\"prefix\": \"question: \", \"suffix\": \" answer:\"}");
+        try (OnnxGenerator templated = OnnxGenerator.load(dir, cpu)) {
+            GenerationInput in = INPUTS.get(4);
+            // the BERT pre-tokenizer splits at spaces and punctuation, so the counts add up
+            assertEquals(llava.overheadTokens(in) + llava.countTokens("question:") + llava.countTokens("answer:"), templated.overheadTokens(in));
+            int[] plain = llava.inputIds(in, "");
+            int[] ids = templated.inputIds(in, "");
+            assertArrayEquals(java.util.Arrays.copyOf(plain, 5), java.util.Arrays.copyOf(ids, 5), "bos and image tokens first");
+            assertEquals(templated.countTokens("question: mass answer:") + 5 + 1, ids.length);
+        }
+    }
+
+    @Test
     void cachedDecodingGivesTheSameTokensAsRecomputingTheWholeSequence() {
         for (GenerationInput in : INPUTS.subList(0, 4)) {
             DecodingOptions o = DecodingOptions.greedy(24);
