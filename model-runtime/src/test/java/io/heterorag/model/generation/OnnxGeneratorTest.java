@@ -147,6 +147,39 @@ class OnnxGeneratorTest {
     }
 
     @Test
+    void requestsWithDifferentOptionsShareABatchAndKeepTheirOwnResults() throws Exception {
+        List<DecodingOptions> options = List.of(
+                new DecodingOptions(20, 0.8f, 0.9f, 0, 3, 1.3f, List.of(), List.of()),
+                DecodingOptions.greedy(6),
+                DecodingOptions.greedy(10).withChoices(List.of("yes", "no")),
+                new DecodingOptions(30, 1.0f, 1f, 10, 4, 1f, List.of(), List.of()),
+                new DecodingOptions(25, 0, 1, 0, 0, 1.2f, List.of(" the"), List.of()));
+        List<Generation> alone = new ArrayList<>();
+        for (int i = 0; i < options.size(); i++) {
+            alone.add(llava.generate(INPUTS.get(i), options.get(i), null));
+        }
+        try (OnnxGenerator batched = OnnxGenerator.load(llavaDir, cpu, new OnnxGenerator.Batching(8, Duration.ofMillis(500)))) {
+            ExecutorService pool = Executors.newFixedThreadPool(options.size());
+            try {
+                List<Future<Generation>> futures = new ArrayList<>();
+                for (int i = 0; i < options.size(); i++) {
+                    GenerationInput in = INPUTS.get(i);
+                    DecodingOptions o = options.get(i);
+                    futures.add(pool.submit(() -> batched.generate(in, o, null)));
+                }
+                for (int i = 0; i < options.size(); i++) {
+                    Generation g = futures.get(i).get();
+                    assertArrayEquals(alone.get(i).tokenIds(), g.tokenIds(), "request " + i);
+                    assertEquals(alone.get(i).text(), g.text());
+                    assertEquals(alone.get(i).finishReason(), g.finishReason());
+                }
+            } finally {
+                pool.shutdownNow();
+            }
+        }
+    }
+
+    @Test
     void aRequestArrivingMidwayJoinsTheRunningBatchAndGetsTheSameTokens() throws Exception {
         DecodingOptions longer = DecodingOptions.greedy(60);
         DecodingOptions shorter = DecodingOptions.greedy(20);
