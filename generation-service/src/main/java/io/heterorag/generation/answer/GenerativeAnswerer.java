@@ -4,6 +4,9 @@ import java.awt.image.BufferedImage;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
@@ -38,6 +41,17 @@ import io.heterorag.proto.v1.Task;
 public final class GenerativeAnswerer implements Answerer {
 
     static final List<String> YES_NO = List.of("yes", "no");
+
+    /** Fires the deadline interrupts of all requests (one daemon thread: a timer's task is a few instructions). */
+    private static final ScheduledThreadPoolExecutor TIMER = new ScheduledThreadPoolExecutor(1, r -> {
+        Thread t = new Thread(r, "generation-deadlines");
+        t.setDaemon(true);
+        return t;
+    });
+
+    static {
+        TIMER.setRemoveOnCancelPolicy(true); // a request that finishes in time leaves no task behind
+    }
 
     private final Generator generator;
     private final int defaultMaxNewTokens;
@@ -105,12 +119,14 @@ public final class GenerativeAnswerer implements Answerer {
     }
 
     /**
-     * Runs the generator; the deadline and the caller's cancellation are checked on every piece of
-     * text, and a passed one aborts the generation by throwing from the callback (the Generator
-     * contract: an exception from onText ends that request's decoding).
+     * Runs the generator under the request's deadline and the caller's cancellation. Each piece of
+     * text checks both and a failed check aborts the generation by throwing from the callback (the
+     * Generator contract: an exception from onText ends that request's decoding); a request still
+     * queued or in prefill when the deadline passes (no text to check on) is woken by an interrupt,
+     * which OnnxGenerator answers by cancelling the sequence.
      */
     private Generation generate(GenerationInput input, DecodingOptions options, Deadline deadline, Segmenter segments) {
-        Context caller = Context.current(); // onText may run on the runtime's thread
+        Context caller = Context.current();
         AtomicReference<StatusRuntimeException> aborted = new AtomicReference<>();
         AtomicBoolean started = new AtomicBoolean();
         int[] pieces = {0};
@@ -119,34 +135,34 @@ public final class GenerativeAnswerer implements Answerer {
                 metrics.firstToken();
             }
             pieces[0]++;
-            StatusRuntimeException stop = deadline.isExpired()
-                    ? Status.DEADLINE_EXCEEDED.withDescription("the request's deadline passed during generation (after "
-                            + pieces[0] + " pieces of text)").asRuntimeException()
-                    : caller.isCancelled() ? Status.CANCELLED.withDescription("the caller cancelled during generation").asRuntimeException()
-                    : null;
+            StatusRuntimeException stop = stopReason(deadline, caller, pieces[0]);
             if (stop != null) {
                 aborted.compareAndSet(null, stop);
                 throw stop;
             }
             segments.add(text);
         };
+        Waker waker = new Waker(Thread.currentThread());
+        ScheduledFuture<?> timer = TIMER.schedule(waker, Math.max(0, deadline.timeRemaining(TimeUnit.NANOSECONDS)), TimeUnit.NANOSECONDS);
+        Context.CancellationListener onCancel = c -> waker.run();
+        caller.addListener(onCancel, Runnable::run);
         metrics.submitted();
         Generation g;
         try {
             g = generator.generate(input, options, onText);
         } catch (RuntimeException e) {
-            if (aborted.get() != null) {
-                throw aborted.get();
-            }
-            if (deadline.isExpired()) {
-                throw Status.DEADLINE_EXCEEDED.withDescription("the request's deadline passed during generation").withCause(e)
-                        .asRuntimeException();
+            StatusRuntimeException stop = aborted.get() != null ? aborted.get() : stopReason(deadline, caller, pieces[0]);
+            if (stop != null) {
+                throw stop;
             }
             if (e instanceof IllegalArgumentException) {
                 throw Status.INVALID_ARGUMENT.withDescription(e.getMessage()).withCause(e).asRuntimeException();
             }
             throw e;
         } finally {
+            waker.disarm();
+            timer.cancel(false);
+            caller.removeListener(onCancel);
             metrics.ended(started.get());
         }
         if (aborted.get() != null) {
@@ -154,6 +170,44 @@ public final class GenerativeAnswerer implements Answerer {
         }
         metrics.finished(g.promptTokens(), g.tokenIds().length, g.firstTokenNanos(), g.totalNanos());
         return g;
+    }
+
+    private static StatusRuntimeException stopReason(Deadline deadline, Context caller, int pieces) {
+        if (deadline.isExpired()) {
+            return Status.DEADLINE_EXCEEDED.withDescription("the request's deadline passed during generation (after " + pieces
+                    + " pieces of text)").asRuntimeException();
+        }
+        if (caller.isCancelled()) {
+            return Status.CANCELLED.withDescription("the caller cancelled during generation").asRuntimeException();
+        }
+        return null;
+    }
+
+    /** Wakes the generating thread for the deadline or a cancellation, only while it is generating. */
+    private static final class Waker implements Runnable {
+        private final Thread thread;
+        private boolean armed = true;
+        private boolean fired;
+
+        Waker(Thread thread) {
+            this.thread = thread;
+        }
+
+        @Override
+        public synchronized void run() {
+            if (armed && !fired) {
+                fired = true;
+                thread.interrupt();
+            }
+        }
+
+        /** After this no interrupt comes; one that came is cleared, so it does not leak into the pool thread's next task. */
+        synchronized void disarm() {
+            armed = false;
+            if (fired) {
+                Thread.interrupted();
+            }
+        }
     }
 
     private static BufferedImage decode(Question q) {

@@ -1,6 +1,9 @@
 package io.heterorag.generation.answer;
 
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
@@ -9,7 +12,12 @@ import jakarta.annotation.PreDestroy;
 import jakarta.inject.Inject;
 import jakarta.inject.Singleton;
 
+import ai.onnxruntime.OrtSession;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import io.heterorag.model.bundle.ExecutionProviders;
 import io.heterorag.model.generation.Generator;
+import io.heterorag.model.generation.OnnxGenerator;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.logging.Log;
 import io.quarkus.runtime.Startup;
@@ -17,7 +25,8 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 /**
  * The answerer the service serves now: the generator bundle of heterorag.models.generator-bundle
- * (on heterorag.models.execution-provider), else the extractive answerer; a generator announced on
+ * (OnnxGenerator on heterorag.models.execution-provider, batching up to
+ * heterorag.models.generator-max-batch requests), else the extractive answerer; a generator announced on
  * heterorag.models replaces it. A swap is atomic: a request holds the answerer it started with
  * ({@link #acquire}) and the replaced one is closed when its last request has finished.
  */
@@ -31,6 +40,9 @@ public class ServedAnswerer {
         Generator load(Path bundle, String executionProvider);
     }
 
+    /** Answer budget when neither the configuration nor generation_config.json gives one. */
+    static final int FALLBACK_MAX_NEW_TOKENS = 128;
+
     private final AtomicReference<Handle> current = new AtomicReference<>();
     private final GeneratorLoader loader;
     private final String provider;
@@ -40,12 +52,33 @@ public class ServedAnswerer {
     @Inject
     public ServedAnswerer(@ConfigProperty(name = "heterorag.models.generator-bundle") Optional<String> bundle,
             @ConfigProperty(name = "heterorag.models.execution-provider", defaultValue = "auto") String provider,
-            @ConfigProperty(name = "heterorag.generation.max-new-tokens", defaultValue = "128") int defaultMaxNewTokens,
+            @ConfigProperty(name = "heterorag.models.intra-op-threads", defaultValue = "0") int threads,
+            @ConfigProperty(name = "heterorag.models.generator-max-batch", defaultValue = "8") int maxBatch,
+            @ConfigProperty(name = "heterorag.models.generator-admission-window-micros", defaultValue = "2000") long windowMicros,
+            @ConfigProperty(name = "heterorag.generation.max-new-tokens", defaultValue = "0") int defaultMaxNewTokens,
             MeterRegistry registry) {
-        this(Generators::load, provider, defaultMaxNewTokens, new GenerationMetrics(registry));
+        this(onnx(threads, new OnnxGenerator.Batching(maxBatch, Duration.ofNanos(windowMicros * 1000))), provider,
+                defaultMaxNewTokens, new GenerationMetrics(registry));
         Optional<Path> dir = bundle.map(String::strip).filter(s -> !s.isEmpty()).map(Path::of);
-        current.set(new Handle(dir.<Answerer>map(this::generative).orElseGet(ExtractiveAnswerer::new)));
+        Answerer initial = dir.<Answerer>map(this::generative).orElseGet(ExtractiveAnswerer::new);
+        current.set(new Handle(initial));
+        metrics.follow(initial);
         Log.infof("answerer: %s", current.get().answerer.id());
+    }
+
+    /** OnnxGenerator on the configured execution provider, batching concurrent requests. */
+    static GeneratorLoader onnx(int threads, OnnxGenerator.Batching batching) {
+        if (batching.maxBatch() < 1) {
+            throw new IllegalArgumentException("heterorag.models.generator-max-batch must be at least 1, not " + batching.maxBatch());
+        }
+        return (bundle, provider) -> {
+            ExecutionProviders.Choice ep = ExecutionProviders.choose(provider, threads);
+            try (OrtSession.SessionOptions options = ep.options()) {
+                OnnxGenerator g = OnnxGenerator.load(bundle, ep, batching);
+                Log.infof("generator %s on the %s execution provider, batches of up to %d", g.id(), ep.provider(), batching.maxBatch());
+                return g;
+            }
+        };
     }
 
     /** Serves {@code initial}; generators announced later are loaded with {@code loader}. */
@@ -53,6 +86,7 @@ public class ServedAnswerer {
             GenerationMetrics metrics) {
         this(loader, provider, defaultMaxNewTokens, metrics);
         current.set(new Handle(initial));
+        metrics.follow(initial);
     }
 
     private ServedAnswerer(GeneratorLoader loader, String provider, int defaultMaxNewTokens, GenerationMetrics metrics) {
@@ -86,14 +120,32 @@ public class ServedAnswerer {
     /** Serves {@code next} from the next request on; the replaced answerer is closed after its last request. */
     public void swap(Answerer next) {
         Handle old = current.getAndSet(new Handle(next));
+        metrics.follow(next);
         Log.infof("answerer: %s (was %s)", next.id(), old.answerer.id());
         old.release();
     }
 
     private GenerativeAnswerer generative(Path bundle) {
+        int maxNew = defaultMaxNewTokens > 0 ? defaultMaxNewTokens : bundleMaxNewTokens(bundle);
         Generator g = loader.load(bundle, provider);
-        Log.infof("generator %s (%s) loaded from %s: context %d tokens", g.id(), g.family(), bundle, g.contextLength());
-        return new GenerativeAnswerer(g, defaultMaxNewTokens, metrics);
+        Log.infof("generator %s (%s) loaded from %s: context %d tokens, answers of up to %d tokens by default", g.id(), g.family(),
+                bundle, g.contextLength(), maxNew);
+        return new GenerativeAnswerer(g, maxNew, metrics);
+    }
+
+    /** generation_config.json's max_new_tokens: the answer budget options.max_new_tokens = 0 means. */
+    static int bundleMaxNewTokens(Path bundle) {
+        Path file = bundle.resolve("generation_config.json");
+        try {
+            JsonObject o = JsonParser.parseString(Files.readString(file)).getAsJsonObject();
+            if (o.has("max_new_tokens") && o.get("max_new_tokens").getAsInt() > 0) {
+                return o.get("max_new_tokens").getAsInt();
+            }
+        } catch (IOException | RuntimeException e) {
+            throw new IllegalArgumentException("generator bundle " + bundle + ": cannot read max_new_tokens from " + file + ": "
+                    + e.getMessage(), e);
+        }
+        return FALLBACK_MAX_NEW_TOKENS;
     }
 
     public GenerationMetrics metrics() {
