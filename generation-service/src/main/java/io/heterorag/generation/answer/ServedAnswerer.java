@@ -67,7 +67,7 @@ public class ServedAnswerer {
     }
 
     /** OnnxGenerator on the configured execution provider, batching concurrent requests. */
-    static GeneratorLoader onnx(int threads, OnnxGenerator.Batching batching) {
+    public static GeneratorLoader onnx(int threads, OnnxGenerator.Batching batching) {
         if (batching.maxBatch() < 1) {
             throw new IllegalArgumentException("heterorag.models.generator-max-batch must be at least 1, not " + batching.maxBatch());
         }
