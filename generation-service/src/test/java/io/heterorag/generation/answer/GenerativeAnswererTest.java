@@ -7,9 +7,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
+import io.grpc.Context;
 import io.grpc.Deadline;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -30,7 +33,7 @@ import org.junit.jupiter.api.Test;
  * The answerer's own rules, with a scripted generator (whitespace-separated words are tokens; it
  * streams a fixed text in fixed pieces): segments end at word boundaries and cite the evidence
  * they share a content word with; decoding options are passed through; a deadline that passes
- * while the request waits for its first token wakes it. The real model is used in RagPipelineTest.
+ * while the request waits for its first token, or a cancellation by the caller, wakes it. The real model is used in RagPipelineTest.
  */
 class GenerativeAnswererTest {
 
@@ -174,6 +177,22 @@ class GenerativeAnswererTest {
         assertEquals(Status.Code.DEADLINE_EXCEEDED, e.getStatus().getCode());
         assertTrue(ms < 2_000, ms + " ms");
         assertFalse(Thread.currentThread().isInterrupted(), "the wake-up interrupt does not leak to the caller's thread");
+        assertEquals(0, metrics.waiting());
+    }
+
+    @Test
+    void aCallerThatCancelsAbortsTheGeneration() throws Exception {
+        GenerationMetrics metrics = new GenerationMetrics(new SimpleMeterRegistry());
+        GenerativeAnswerer a = new GenerativeAnswerer(new Scripted(null, "eos"), 20, metrics);
+        Context.CancellableContext call = Context.current().withCancellation();
+        ScheduledExecutorService canceller = Executors.newSingleThreadScheduledExecutor();
+        canceller.schedule(() -> call.cancel(null), 150, TimeUnit.MILLISECONDS);
+        StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> call.call(() -> a.answer(question(Task.OPEN_VQA,
+                "What is seen?", AnswerOptions.getDefaultInstance()), Deadline.after(10, TimeUnit.SECONDS), s -> {
+                })));
+        canceller.shutdown();
+        assertEquals(Status.Code.CANCELLED, e.getStatus().getCode());
+        assertFalse(Thread.currentThread().isInterrupted());
         assertEquals(0, metrics.waiting());
     }
 }
