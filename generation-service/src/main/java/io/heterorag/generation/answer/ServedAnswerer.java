@@ -126,8 +126,14 @@ public class ServedAnswerer {
     }
 
     private GenerativeAnswerer generative(Path bundle) {
-        int maxNew = defaultMaxNewTokens > 0 ? defaultMaxNewTokens : bundleMaxNewTokens(bundle);
         Generator g = loader.load(bundle, provider);
+        int maxNew;
+        try {
+            maxNew = defaultMaxNewTokens > 0 ? defaultMaxNewTokens : bundleMaxNewTokens(bundle);
+        } catch (RuntimeException e) {
+            g.close();
+            throw e;
+        }
         Log.infof("generator %s (%s) loaded from %s: context %d tokens, answers of up to %d tokens by default", g.id(), g.family(),
                 bundle, g.contextLength(), maxNew);
         return new GenerativeAnswerer(g, maxNew, metrics);

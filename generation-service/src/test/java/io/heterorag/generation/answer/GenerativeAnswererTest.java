@@ -38,7 +38,7 @@ import org.junit.jupiter.api.Test;
 class GenerativeAnswererTest {
 
     /** Streams {@code pieces}; or, when {@code pieces} is null, waits (as if queued) until interrupted. */
-    static final class Scripted implements Generator {
+    static class Scripted implements Generator {
         final List<String> pieces;
         final String finish;
         DecodingOptions seen;
