@@ -53,6 +53,7 @@ class GeneratorAnnouncementTest {
         try (ServedAnswerer.Lease l = served.acquire()) {
             assertTrue(l.answerer() instanceof GenerativeAnswerer);
         }
+        RestAssured.get("/q/health/ready").then().statusCode(200).body(containsString("\"answerer\": \"tiny-vlm@test\""));
         RestAssured.get("/q/metrics").then().statusCode(200)
                 .body(containsString("heterorag_generation_ttft_seconds_count"))
                 .body(containsString("heterorag_generation_time_per_output_token_seconds_count"))
