@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -27,7 +28,7 @@ final class DecodeScheduler implements AutoCloseable {
     private final AtomicLong generatedTokens = new AtomicLong();
     private final AtomicLong decoderCalls = new AtomicLong();
     private final Thread thread;
-    private final java.util.concurrent.atomic.AtomicInteger decoding = new java.util.concurrent.atomic.AtomicInteger();
+    private final AtomicInteger decoding = new AtomicInteger();
     private volatile boolean closed;
     private KvCache cache;
     /** Test seam: runs on the scheduler thread before every decode step. */
@@ -101,9 +102,11 @@ final class DecodeScheduler implements AutoCloseable {
                 decoding.set(0); // everything counted was in this batch
                 failed.forEach(s -> s.fail(failure));
                 active.clear();
+                cache.close();
                 cache = emptyCache(0);
             }
         }
+        cache.close();
         IllegalStateException closing = new IllegalStateException("generator closed");
         active.forEach(s -> s.fail(closing));
         waiting.forEach(s -> s.fail(closing));
@@ -130,10 +133,17 @@ final class DecodeScheduler implements AutoCloseable {
         }
         DecoderSession.Output out = decoder.run(embeds, rows, len, positions, emptyCache(rows), mask, false);
         decoderCalls.incrementAndGet();
-        List<DecodeState> kept = new ArrayList<>();
-        int[] keep = advance(joining, out, kept);
-        cache = cache.concat(out.cache().keep(keep));
-        active.addAll(kept);
+        try {
+            List<DecodeState> kept = new ArrayList<>();
+            int[] keep = advance(joining, out, kept);
+            KvCache joined = out.cache().keep(keep);
+            KvCache merged = cache.concat(joined);
+            replaceCache(merged, out.cache(), joined);
+            active.addAll(kept);
+        } catch (RuntimeException | Error e) {
+            out.cache().close();
+            throw e;
+        }
     }
 
     private void step() {
@@ -157,11 +167,18 @@ final class DecodeScheduler implements AutoCloseable {
         float[] embeds = decoder.embed(ids, rows, 1);
         DecoderSession.Output out = decoder.run(embeds, rows, 1, positions, cache, mask, false);
         decoderCalls.incrementAndGet();
-        List<DecodeState> kept = new ArrayList<>();
-        int[] keep = advance(active, out, kept);
-        cache = out.cache().keep(keep).trimPadding();
-        active.clear();
-        active.addAll(kept);
+        try {
+            List<DecodeState> kept = new ArrayList<>();
+            int[] keep = advance(active, out, kept);
+            KvCache shrunk = out.cache().keep(keep);
+            KvCache next = shrunk.trimPadding();
+            replaceCache(next, out.cache(), shrunk);
+            active.clear();
+            active.addAll(kept);
+        } catch (RuntimeException | Error e) {
+            out.cache().close();
+            throw e;
+        }
     }
 
     /** Samples and takes one token per row; returns the rows that go on (not finished, not cancelled). */
@@ -185,6 +202,19 @@ final class DecodeScheduler implements AutoCloseable {
             }
         }
         return java.util.Arrays.copyOf(keep, n);
+    }
+
+    /** Makes {@code next} the batch's cache and closes the old one and the intermediates that are not it. */
+    private void replaceCache(KvCache next, KvCache... intermediates) {
+        if (cache != next) {
+            cache.close();
+        }
+        for (KvCache c : intermediates) {
+            if (c != next) {
+                c.close();
+            }
+        }
+        cache = next;
     }
 
     private KvCache emptyCache(int rows) {
