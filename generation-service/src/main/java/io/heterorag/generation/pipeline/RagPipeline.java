@@ -186,7 +186,7 @@ public class RagPipeline {
     }
 
     /** The generation options' ranges (proto AnswerOptions); checked whichever answerer serves, so a request is valid everywhere. */
-    static void validateGeneration(AnswerOptions o) {
+    private static void validateGeneration(AnswerOptions o) {
         long maxNewTokens = Integer.toUnsignedLong(o.getMaxNewTokens());
         if (maxNewTokens > 1024) {
             throw invalid("options.max_new_tokens must be in 0..1024 (0: the generator's default), not " + maxNewTokens);
