@@ -116,12 +116,14 @@ public class RagPipeline {
                 : requested != Modality.MODALITY_UNSPECIFIED ? requested : Modality.RADIOLOGY;
         models.setImageEncoder(r.getImageEncoder());
         List<String> reportTexts = reports.stream().map(ReportHit::getText).toList();
-        GenerateQueriesResponse q = stage("queries", latencies, deadline, () -> querygen.withDeadline(stageDeadline(deadline))
+        boolean skipKnowledge = req.getOptions().getSkipKnowledge();
+        GenerateQueriesResponse q = skipKnowledge ? GenerateQueriesResponse.getDefaultInstance()
+                : stage("queries", latencies, deadline, () -> querygen.withDeadline(stageDeadline(deadline))
                 .generateQueries(GenerateQueriesRequest.newBuilder().setQuestion(req.getQuestion()).setModality(modality)
                         .setTask(task).addAllReportTexts(reportTexts).addAllCorpora(req.getOptions().getCorporaList()).build()));
         models.setQueryGenerator(q.getGenerator());
 
-        List<KnowledgeHit> knowledge = stage("knowledge", latencies, deadline, () -> {
+        List<KnowledgeHit> knowledge = skipKnowledge ? List.of() : stage("knowledge", latencies, deadline, () -> {
             List<KnowledgeHit> hits = new ArrayList<>();
             Set<String> seen = new HashSet<>();
             for (CorpusQuery cq : q.getQueriesList()) {

@@ -286,6 +286,17 @@ class RagPipelineTest {
     }
 
     @Test
+    void withoutRetrievalTheAnswerComesFromTheImageAndQuestionAlone() {
+        AnswerResponse res = run(pipeline(generator), request(Task.CLOSED_VQA, "Is there a pleural effusion?")
+                .setOptions(AnswerOptions.newBuilder().setSkipReports(true).setSkipKnowledge(true)).build(), new ArrayList<>());
+        assertEquals(0, res.getKnowledgeCount());
+        assertEquals(0, res.getReportsCount());
+        assertEquals(0, res.getQueriesCount());
+        assertTrue(List.of("yes", "no").contains(res.getAnswer()), res.getAnswer());
+        assertTrue(res.getLatenciesList().stream().noneMatch(l -> l.getStage().equals("knowledge") || l.getStage().equals("queries")));
+    }
+
+    @Test
     void aDeadlinePassingDuringGenerationEndsTheStreamWithDeadlineExceededNamingTheAnswerStage() {
         // the real generator, made slow (70 ms a piece of text), as a large model on a busy CPU would be
         Generator slow = new Slowed(generator, 70);
