@@ -120,6 +120,15 @@ class QdrantCollectionTest extends VectorCollectionContract {
             assertTrue(s.apiKeys.keySet().containsAll(List.of("qdrant.Collections/Create", "qdrant.Points/Upsert",
                     "qdrant.Points/Count", "qdrant.Qdrant/HealthCheck")), s.apiKeys.keySet().toString());
             s.apiKeys.forEach((method, keys) -> assertEquals(java.util.Set.of("s3cret"), java.util.Set.copyOf(keys), method));
+            // batch 64: 128 points go in exactly two upsert calls
+            List<VectorCollection.Entry> many = new java.util.ArrayList<>();
+            for (int i = 0; i < 128; i++) {
+                many.add(entry("m" + i, "m" + i, "h", "text", Map.of(), 1, 0));
+            }
+            int before = s.apiKeys.get("qdrant.Points/Upsert").size();
+            c.upsert(many);
+            assertEquals(before + 2, s.apiKeys.get("qdrant.Points/Upsert").size());
+            assertEquals(129, c.count());
             // int8 off: no quantization configured
             assertTrue(!s.collections.get("k_keyed").config.hasQuantizationConfig());
         }
