@@ -195,6 +195,35 @@ class MicroBatcherTest {
     }
 
     @Test
+    void anInterruptedRequestStopsWaitingAndKeepsItsInterruptFlag() throws Exception {
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        try (MicroBatcher<Integer, Integer> b = new MicroBatcher<>("interrupt", in -> {
+            try {
+                release.await();
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+            return in;
+        }, 1, 0)) {
+            java.util.concurrent.atomic.AtomicReference<String> seen = new java.util.concurrent.atomic.AtomicReference<>();
+            Thread t = new Thread(() -> {
+                try {
+                    b.submit(1);
+                    seen.set("returned");
+                } catch (IllegalStateException e) {
+                    seen.set(e.getMessage() + ", interrupted=" + Thread.currentThread().isInterrupted());
+                }
+            });
+            t.start();
+            awaitQueued(List.of(t));
+            t.interrupt();
+            t.join();
+            release.countDown();
+            assertEquals("interrupted while waiting for the model, interrupted=true", seen.get());
+        }
+    }
+
+    @Test
     void anErrorInTheModelFailsTheRequestAndAZeroMaximumIsRefused() {
         try (MicroBatcher<String, String> b = new MicroBatcher<>("error", in -> {
             throw new AssertionError("broken model");

@@ -64,6 +64,8 @@ class OnnxGraphsTest {
         var v = OnnxGraphs.floatValue("v", -1, 3).getType().getTensorType().getShape();
         assertEquals("batch", v.getDim(0).getDimParam());
         assertEquals(3, v.getDim(1).getDimValue());
+        var zero = OnnxGraphs.floatValue("z", 0).getType().getTensorType().getShape().getDim(0);
+        assertTrue(zero.hasDimValue(), "a zero dimension is a size, not the batch");
     }
 
     @Test

@@ -122,6 +122,27 @@ class DicomReaderTest {
         assertEquals(61, sample(mr, 32, 32)); // stored 182 → 255 · 382/1599  = 60.92  (range: 7)
         assertEquals(76, sample(mr, 20, 40)); // stored 275 → 255 · 475/1599  = 75.75  (range: 19)
         assertEquals(255, sample(mr, 9, 0)); //  stored 2145, above the window → clamped
+        // pixels whose rounding shows a window edge one off (−199 or −201 for −200, 1400 for 1399)
+        assertEquals(81, sample(mr, 23, 0)); // stored 305  → 255 · 505/1599  = 80.53 (from −199: 80.38)
+        assertEquals(89, sample(mr, 15, 0)); // stored 361  → 255 · 561/1599  = 89.47 (from −201: 89.63)
+        assertEquals(228, sample(mr, 2, 0)); // stored 1227 → 255 · 1427/1599 = 227.57 (to 1400: 227.43)
+    }
+
+    @Test
+    void theTransferSyntaxIsReadFromTheMetaHeaderOnly() {
+        byte[] mr = file("MR_small.dcm");
+        // (0002,0010)'s value ends at byte 274: a file cut there still names it, cut inside it does not
+        assertEquals("1.2.840.10008.1.2.1", DicomReader.transferSyntax(Arrays.copyOf(mr, 274)));
+        assertEquals(null, DicomReader.transferSyntax(Arrays.copyOf(mr, 271)));
+        // the meta group (0002) ends without one: none, and the decoder says so
+        byte[] noSyntax = new byte[140];
+        System.arraycopy("DICM".getBytes(), 0, noSyntax, 128, 4);
+        noSyntax[132] = 0x08; // element (0008,0000)
+        noSyntax[136] = 'U';
+        noSyntax[137] = 'L';
+        assertEquals(null, DicomReader.transferSyntax(noSyntax));
+        InvalidImageException e = assertThrows(InvalidImageException.class, () -> ImageDecoder.decode(noSyntax, ""));
+        assertTrue(e.getMessage().contains("without a transfer syntax"), e.getMessage());
     }
 
     @Test

@@ -98,6 +98,31 @@ class ImageEncoderTest {
     }
 
     @Test
+    void downscalingIsBilinear() {
+        // 4×4 with alternating white and black columns, to 2×2: each output pixel lies halfway between a
+        // white and a black column, so bilinear gives grey (nearest-neighbour would give white or black)
+        BufferedImage stripes = new BufferedImage(4, 4, BufferedImage.TYPE_INT_RGB);
+        for (int y = 0; y < 4; y++) {
+            for (int x = 0; x < 4; x += 2) {
+                stripes.setRGB(x, y, 0xffffff);
+            }
+        }
+        var luma = io.heterorag.proto.v1.ImagePreprocessing.newBuilder().setSize(2).setChannels(1).setResize("squash")
+                .addMean(0).addStd(1).build();
+        for (float v : ImageEncoder.pixels(List.of(stripes), luma)) {
+            assertEquals(0.5, v, 0.01);
+        }
+    }
+
+    @Test
+    void materializingTwiceKeepsTheBundle() throws Exception {
+        Path b = BaselineImageBundle.materialize(dir.resolve("twice"));
+        long written = Files.getLastModifiedTime(b.resolve("model.onnx")).toMillis();
+        assertEquals(b, BaselineImageBundle.materialize(b));
+        assertEquals(written, Files.getLastModifiedTime(b.resolve("model.onnx")).toMillis());
+    }
+
+    @Test
     void centerCropKeepsTheMiddleSquareOfWideAndTallImages() {
         // 4×2, columns white | red | blue | white: the centre 2×2 is red | blue, unscaled
         BufferedImage wide = new BufferedImage(4, 2, BufferedImage.TYPE_INT_RGB);
@@ -173,12 +198,18 @@ class ImageEncoderTest {
         Path b = BaselineImageBundle.materialize(dir.resolve("bad-pre"));
         var m = io.heterorag.model.bundle.ModelBundles.read(b);
         for (var bad : List.of(m.getImage().toBuilder().setSize(0).build(), m.getImage().toBuilder().setChannels(2).build(),
+                m.getImage().toBuilder().setChannels(2).addMean(0).addStd(1).build(),
                 m.getImage().toBuilder().addMean(0).build(), m.getImage().toBuilder().addStd(1).build())) {
             io.heterorag.model.bundle.ModelBundles.write(b, m.toBuilder().setImage(bad).build());
             try (OrtSession.SessionOptions o = new OrtSession.SessionOptions()) {
                 IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ImageEncoder.load(b, o));
                 assertTrue(e.getMessage().contains("channels 1 or 3"), e.getMessage());
             }
+        }
+        // three channels with three means and stds is a valid preprocessing
+        io.heterorag.model.bundle.ModelBundles.write(b, m.toBuilder().setImage(rgb(64, "squash")).build());
+        try (OrtSession.SessionOptions o = new OrtSession.SessionOptions(); ImageEncoder rgbEncoder = ImageEncoder.load(b, o)) {
+            assertEquals(3, rgbEncoder.manifest().getImage().getChannels());
         }
         Files.writeString(b.resolve("model.onnx"), "not onnx");
         io.heterorag.model.bundle.ModelBundles.write(b, m);

@@ -38,6 +38,10 @@ class CrossEncoderTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> CrossEncoder.load(bundle, new OrtSession.SessionOptions()));
         assertTrue(e.getMessage().contains("not a cross_encoder"), e.getMessage());
+        Files.writeString(bundle.resolve("bundle.json"), Files.readString(bundle.resolve("bundle.json"))
+                .replace("text_encoder", "cross_encoder").replace("\"max_tokens\": 128", "\"max_tokens\": 0"));
+        e = assertThrows(IllegalArgumentException.class, () -> CrossEncoder.load(bundle, new OrtSession.SessionOptions()));
+        assertTrue(e.getMessage().contains("max_tokens"), e.getMessage());
     }
 
     @Test

@@ -37,6 +37,11 @@ class TextEncoderTest {
         } finally {
             cpu.options().close();
         }
+        java.nio.file.Files.writeString(dir.resolve("bundle.json"), "{\"name\": \"minilm\", \"version\": \"t\", \"kind\": \"text_encoder\","
+                + " \"onnxFile\": \"model.onnx\", \"tokenizerFile\": \"tokenizer.json\", \"maxTokens\": 0, \"dimension\": 384}");
+        IllegalArgumentException zero = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> TextEncoder.load(dir, new ai.onnxruntime.OrtSession.SessionOptions()));
+        assertTrue(zero.getMessage().contains("max_tokens"), zero.getMessage());
         java.nio.file.Files.writeString(dir.resolve("bundle.json"), "{\"name\": \"x\", \"kind\": \"image_encoder\"}");
         IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
                 () -> TextEncoder.load(dir, new ai.onnxruntime.OrtSession.SessionOptions()));
