@@ -134,6 +134,12 @@ class DicomReaderTest {
         // (0002,0010)'s value ends at byte 274: a file cut there still names it, cut inside it does not
         assertEquals("1.2.840.10008.1.2.1", DicomReader.transferSyntax(Arrays.copyOf(mr, 274)));
         assertEquals(null, DicomReader.transferSyntax(Arrays.copyOf(mr, 271)));
+        // an empty element before it is skipped, not taken for the end of the header
+        java.nio.ByteBuffer meta = java.nio.ByteBuffer.allocate(132 + 8 + 8 + 20).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        meta.put(128, "DICM".getBytes()).position(132);
+        meta.putShort((short) 2).putShort((short) 2).put("UI".getBytes()).putShort((short) 0);
+        meta.putShort((short) 2).putShort((short) 0x10).put("UI".getBytes()).putShort((short) 20).put("1.2.840.10008.1.2.1\0".getBytes());
+        assertEquals("1.2.840.10008.1.2.1", DicomReader.transferSyntax(meta.array()));
         // the meta group (0002) ends without one: none, and the decoder says so
         byte[] noSyntax = new byte[140];
         System.arraycopy("DICM".getBytes(), 0, noSyntax, 128, 4);
