@@ -71,10 +71,14 @@ class MicroBatcherTest {
         }
     }
 
-    /** Waits (10 s at most) until each thread is parked in submit: its request is queued. */
+    /**
+     * Waits (10 s at most) until each thread waits for its result in submit (CompletableFuture.get), so
+     * its request is queued; WAITING alone could also be a wait for the queue's lock.
+     */
     static void awaitQueued(List<Thread> threads) throws InterruptedException {
         long end = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
-        while (!threads.stream().allMatch(t -> t.getState() == Thread.State.WAITING)) {
+        while (!threads.stream().allMatch(t -> t.getState() == Thread.State.WAITING && Arrays.stream(t.getStackTrace())
+                .anyMatch(f -> f.getClassName().equals("java.util.concurrent.CompletableFuture") && f.getMethodName().equals("get")))) {
             if (System.nanoTime() > end) {
                 throw new AssertionError("requests not queued: " + threads.stream().map(Thread::getState).toList());
             }
