@@ -151,7 +151,7 @@ public final class QdrantCollection implements VectorCollection {
             ids.add(id);
             points.add(PointStruct.newBuilder().setId(id).putAllPayload(payload(e))
                     .setVectors(VectorsFactory.namedVectors(Map.of(DENSE, VectorFactory.vector(e.vector()), SPARSE,
-                            sparse(documentTerms(e.title() + " " + e.text())))))
+                            sparse(documentTerms(title(e) + " " + e.text())))))
                     .build());
         }
         for (int i = 0; i < points.size(); i += store.settings.batch()) {
@@ -328,7 +328,7 @@ public final class QdrantCollection implements VectorCollection {
         p.put("id", value(e.id()));
         p.put("group", value(e.group()));
         p.put("hash", value(e.hash()));
-        p.put("title", value(e.title() == null ? "" : e.title()));
+        p.put("title", value(title(e)));
         p.put("text", value(e.text()));
         if (e.blob() != null) {
             p.put("blob", value(Base64.getEncoder().encodeToString(e.blob())));
@@ -337,6 +337,11 @@ public final class QdrantCollection implements VectorCollection {
         e.metadata().forEach((k, v) -> meta.put(k, value(v)));
         p.put("meta", value(meta));
         return p;
+    }
+
+    /** An entry without a title has an empty one (not the word "null" in its terms). */
+    private static String title(Entry e) {
+        return e.title() == null ? "" : e.title();
     }
 
     private static Entry entry(Map<String, Value> p) {

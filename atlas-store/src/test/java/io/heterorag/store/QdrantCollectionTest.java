@@ -90,4 +90,53 @@ class QdrantCollectionTest extends VectorCollectionContract {
             assertTrue(e.getMessage().contains("UNAVAILABLE"), e.getMessage());
         }
     }
+
+    @Test
+    void documentTermsAreBm25sDocumentSide() {
+        // "Fractures, fracture and the femur" → terms fractur, fractur, femur ("and", "the" are stop words): 3 terms
+        // norm = k1·(1 − b + b·3/120) = 1.2·(0.25 + 0.01875) = 0.3225
+        // fractur (tf 2): 2·(1.2 + 1)/(2 + 0.3225) = 4.4/2.3225 = 1.8945102; femur (tf 1): 2.2/1.3225 = 1.6635161
+        Map<Integer, Float> w = QdrantCollection.documentTerms("Fractures, fracture and the femur");
+        assertEquals(java.util.Set.of(QdrantCollection.termIndex("fractur"), QdrantCollection.termIndex("femur")), w.keySet());
+        assertEquals(1.8945102f, w.get(QdrantCollection.termIndex("fractur")), 1e-6);
+        assertEquals(1.6635161f, w.get(QdrantCollection.termIndex("femur")), 1e-6);
+        // 240 terms, twice the assumed average: norm = 1.2·(0.25 + 0.75·2) = 2.1; tf 1 → 2.2/3.1 = 0.7096774
+        String longText = "femur " + java.util.stream.IntStream.range(1, 240).mapToObj(i -> "w" + i)
+                .collect(java.util.stream.Collectors.joining(" "));
+        assertEquals(0.7096774f, QdrantCollection.documentTerms(longText).get(QdrantCollection.termIndex("femur")), 1e-6);
+        // the index is the term's hash with the sign bit cleared ("polygenelubricants" hashes to Integer.MIN_VALUE)
+        assertEquals(0, QdrantCollection.termIndex("polygenelubricants"));
+    }
+
+    @Test
+    void aConfiguredApiKeyIsSentWithEveryCall() {
+        try (QdrantTestServer s = new QdrantTestServer();
+                QdrantStore keyed = new QdrantStore(new QdrantStore.Settings("127.0.0.1", s.port(), false, "s3cret", "k_", 16, 100,
+                        false, 1, 1, 64, 30))) {
+            QdrantCollection c = keyed.collection("keyed");
+            c.upsert(List.of(entry("a", "a", "h", "text", Map.of(), 1, 0)));
+            assertEquals(1, c.count());
+            assertEquals("1.15.0-test", keyed.version());
+            assertTrue(s.apiKeys.keySet().containsAll(List.of("qdrant.Collections/Create", "qdrant.Points/Upsert",
+                    "qdrant.Points/Count", "qdrant.Qdrant/HealthCheck")), s.apiKeys.keySet().toString());
+            s.apiKeys.forEach((method, keys) -> assertEquals(java.util.Set.of("s3cret"), java.util.Set.copyOf(keys), method));
+            // batch 64: 128 points go in exactly two upsert calls
+            List<VectorCollection.Entry> many = new java.util.ArrayList<>();
+            for (int i = 0; i < 128; i++) {
+                many.add(entry("m" + i, "m" + i, "h", "text", Map.of(), 1, 0));
+            }
+            int before = s.apiKeys.get("qdrant.Points/Upsert").size();
+            c.upsert(many);
+            assertEquals(before + 2, s.apiKeys.get("qdrant.Points/Upsert").size());
+            assertEquals(129, c.count());
+            // int8 off: no quantization configured
+            assertTrue(!s.collections.get("k_keyed").config.hasQuantizationConfig());
+        }
+        try (QdrantTestServer s = new QdrantTestServer(); QdrantStore open = new QdrantStore(QdrantStore.Settings.local(s.port()))) {
+            assertEquals(0, open.collection("x").count());
+            assertTrue(open.reachable());
+            assertEquals(java.util.Set.of("qdrant.Collections/CollectionExists", "qdrant.Qdrant/HealthCheck"), s.apiKeys.keySet());
+            s.apiKeys.forEach((method, keys) -> assertEquals(java.util.Set.of(""), java.util.Set.copyOf(keys), method));
+        }
+    }
 }

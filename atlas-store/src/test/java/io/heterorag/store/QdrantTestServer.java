@@ -15,7 +15,11 @@ import java.util.function.Supplier;
 
 import io.grpc.Grpc;
 import io.grpc.InsecureServerCredentials;
+import io.grpc.Metadata;
 import io.grpc.Server;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerInterceptor;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
@@ -48,12 +52,15 @@ public final class QdrantTestServer implements AutoCloseable {
     }
 
     final Map<String, Coll> collections = new ConcurrentHashMap<>();
+    /** The api-key header of every call received, by full method name ("" when a call carried none). */
+    final Map<String, List<String>> apiKeys = new ConcurrentHashMap<>();
     private final Server server;
 
     public QdrantTestServer() {
         try {
             server = Grpc.newServerBuilderForPort(0, InsecureServerCredentials.create())
                     .addService(new CollectionsService()).addService(new PointsService()).addService(new HealthService())
+                    .intercept(new ApiKeyRecorder())
                     .build().start();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -63,6 +70,19 @@ public final class QdrantTestServer implements AutoCloseable {
     public java.util.Set<String> collectionNames() {
         return java.util.Set.copyOf(collections.keySet());
     }
+
+    /** Records the api-key header (how Qdrant authenticates) of each call; authorises nothing. */
+    private final class ApiKeyRecorder implements ServerInterceptor {
+        @Override
+        public <Q, A> ServerCall.Listener<Q> interceptCall(ServerCall<Q, A> call, Metadata headers, ServerCallHandler<Q, A> next) {
+            String key = headers.get(API_KEY);
+            apiKeys.computeIfAbsent(call.getMethodDescriptor().getFullMethodName(), m -> new java.util.concurrent.CopyOnWriteArrayList<>())
+                    .add(key == null ? "" : key);
+            return next.startCall(call, headers);
+        }
+    }
+
+    private static final Metadata.Key<String> API_KEY = Metadata.Key.of("api-key", Metadata.ASCII_STRING_MARSHALLER);
 
     public int port() {
         return server.getPort();

@@ -1,6 +1,7 @@
 package io.heterorag.store;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -146,6 +147,65 @@ abstract class VectorCollectionContract {
             assertEquals(0, again.count());
             assertTrue(again.isOpen());
         }
+    }
+
+    @Test
+    void titlesAreStoredReturnedAndSearched() {
+        try (VectorCollection c = open("titles")) {
+            c.upsert(List.of(
+                    new VectorCollection.Entry("t1", "t1", "h", "Tension pneumothorax", "Air in the pleural space",
+                            new float[] {1, 0}, null, Map.of()),
+                    new VectorCollection.Entry("t2", "t2", "h", null, "Fluid in the pleural space", new float[] {0, 1}, null,
+                            Map.of())));
+            List<VectorCollection.Hit> hits = c.keyword("pneumothorax", 5);
+            assertEquals(List.of("t1"), ids(hits), "a word only in the title finds the entry");
+            assertEquals("Tension pneumothorax", hits.get(0).title());
+            assertEquals("Air in the pleural space", hits.get(0).text());
+            assertEquals("Tension pneumothorax", c.nearest(new float[] {1, 0}, 1).get(0).title());
+            assertEquals("", c.nearest(new float[] {0, 1}, 1).get(0).title(), "no title reads back as empty");
+            assertEquals(List.of(), c.keyword("null", 5), "a missing title is not the word null");
+            Map<String, String> titles = new HashMap<>();
+            c.forEach(e -> titles.put(e.id(), e.title()));
+            assertEquals(Map.of("t1", "Tension pneumothorax", "t2", ""), titles);
+        }
+    }
+
+    @Test
+    void forEachSkipsEntriesReplacedInTheirGroup() {
+        // re-embedding walks forEach: a replaced chunk it yielded would come back to life
+        try (VectorCollection c = open("scan-replaced")) {
+            // 20 entries, 2 of them replaced by 1: few enough deletions that the embedded index keeps them
+            // as deleted documents in the segment instead of merging them away
+            List<VectorCollection.Entry> first = new ArrayList<>(List.of(entry("d1#0", "d1", "h1", "alpha", 1, 0),
+                    entry("d1#1", "d1", "h1", "beta", 0, 1), entry("d2#0", "d2", "h2", "gamma", 1, 0)));
+            IntStream.range(0, 17).forEach(i -> first.add(entry("f" + i, "f" + i, "h", "filler", 0, 1)));
+            c.upsert(first);
+            c.upsert(List.of(entry("d1#0", "d1", "h1b", "alpha two", 1, 0)));
+            Map<String, VectorCollection.Entry> seen = new HashMap<>();
+            c.forEach(e -> seen.put(e.id(), e));
+            assertEquals(19, seen.size());
+            assertTrue(seen.keySet().containsAll(List.of("d1#0", "d2#0", "f16")));
+            assertFalse(seen.containsKey("d1#1"), "the replaced chunk is not yielded");
+            VectorCollection.Entry d1 = seen.get("d1#0");
+            assertEquals("alpha two", d1.text());
+            assertEquals("h1b", d1.hash());
+            assertEquals("d1", d1.group());
+            assertEquals(Map.of("k", "d1#0"), d1.metadata());
+            assertNull(d1.blob(), "no blob stored, none read back");
+            assertNull(d1.vector(), "forEach does not read vectors");
+        }
+    }
+
+    @Test
+    void aCollectionKnowsItsNameAndIsNotOpenOnceClosed() {
+        VectorCollection c = open("named");
+        assertEquals("named", c.name());
+        assertEquals(Map.of(), c.storedHashes(List.of()));
+        assertTrue(c.isOpen());
+        c.close();
+        assertFalse(c.isOpen());
+        c.close(); // a second close is harmless
+        assertFalse(c.isOpen());
     }
 
     static List<String> ids(List<VectorCollection.Hit> hits) {

@@ -65,4 +65,24 @@ class PerceptualHashTest {
         // a handful of MedPix images are genuine near-repeats (same series); most pairs are not
         assertTrue(near < hashes.length / 10, near + " near pairs among " + hashes.length);
     }
+
+    @Test
+    void hashesAreStableGoldenValues() throws IOException {
+        // stored hashes are compared with new ones: any change to the algorithm (bit order, median, DCT,
+        // complemented bits) silently stops every stored hash from matching
+        assertEquals(0x9c34b8dc71f8ce20L, PerceptualHash.of(read("MPX1007_synpic46719")));
+        assertEquals(0xf166e3361c0c9ce8L, PerceptualHash.of(read("MPX1009_synpic46283")));
+        assertEquals(0x743d8985077eeca0L, PerceptualHash.of(read("MPX1012_synpic22949")));
+        BufferedImage synthetic = new BufferedImage(64, 64, BufferedImage.TYPE_BYTE_GRAY);
+        for (int y = 0; y < 64; y++) {
+            for (int x = 0; x < 64; x++) {
+                synthetic.getRaster().setSample(x, y, 0, (x * 4) ^ (y * 2));
+            }
+        }
+        assertEquals(0x5fb0a4185bf225d8L, PerceptualHash.of(synthetic));
+        // bit 0 is the DC term's place: never set
+        assertEquals(0, PerceptualHash.of(synthetic) & 1);
+        assertEquals(64, PerceptualHash.distance(0L, -1L));
+        assertEquals(1, PerceptualHash.distance(0b1010L, 0b1000L));
+    }
 }

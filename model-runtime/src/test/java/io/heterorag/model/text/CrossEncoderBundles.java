@@ -63,6 +63,53 @@ public final class CrossEncoderBundles {
         }
     }
 
+    /**
+     * A cross-encoder that counts the given words' tokens in the passage only (token type 1, the second
+     * segment), so a test sees whether token_type_ids reach the model. classes: 0 → logits [N], 1 → [N, 1],
+     * 2 → [N, 2] with the "relevant" logit last (the count) and the other its negation.
+     */
+    public static Path passageTermCounter(Path dir, int classes, String... words) {
+        ClassLoader cl = CrossEncoderBundles.class.getClassLoader();
+        try (InputStream tok = cl.getResourceAsStream(TextEncoder.MINILM + "-tokenizer.json")) {
+            byte[] tokenizerJson = tok.readAllBytes();
+            float[] weights = new float[VOCAB];
+            try (HuggingFaceTokenizer t = HuggingFaceTokenizer.newInstance(new java.io.ByteArrayInputStream(tokenizerJson),
+                    Map.of("addSpecialTokens", "false"))) {
+                for (String w : words) {
+                    for (long id : t.encode(w).getIds()) {
+                        weights[(int) id] = 1;
+                    }
+                }
+            }
+            GraphProto.Builder g = GraphProto.newBuilder().setName("passage_term_counter")
+                    .addInput(int64("input_ids")).addInput(int64("attention_mask")).addInput(int64("token_type_ids"))
+                    .addOutput(classes == 0 ? OnnxGraphs.floatValue("logits", -1) : OnnxGraphs.floatValue("logits", -1, classes));
+            g.addInitializer(OnnxGraphs.tensor("weights", weights, VOCAB));
+            g.addInitializer(OnnxGraphs.int64Tensor("axes", new long[] {1}, 1));
+            int f = TensorProto.DataType.FLOAT.getNumber();
+            g.addNode(OnnxGraphs.node("Gather", List.of("weights", "input_ids"), "token_weights"));
+            g.addNode(OnnxGraphs.node("Cast", List.of("attention_mask"), "mask", OnnxGraphs.integer("to", f)));
+            g.addNode(OnnxGraphs.node("Cast", List.of("token_type_ids"), "segment", OnnxGraphs.integer("to", f)));
+            g.addNode(OnnxGraphs.node("Mul", List.of("token_weights", "mask"), "masked"));
+            g.addNode(OnnxGraphs.node("Mul", List.of("masked", "segment"), "in_passage"));
+            String count = classes == 2 ? "count" : "logits";
+            g.addNode(OnnxGraphs.node("ReduceSum", List.of("in_passage", "axes"), count, OnnxGraphs.integer("keepdims", classes == 0 ? 0 : 1)));
+            if (classes == 2) {
+                g.addNode(OnnxGraphs.node("Neg", List.of("count"), "not_count"));
+                g.addNode(OnnxGraphs.node("Concat", List.of("not_count", "count"), "logits", OnnxGraphs.integer("axis", 1)));
+            }
+            Files.createDirectories(dir);
+            Files.write(dir.resolve("model.onnx"), OnnxGraphs.model(g.build()).toByteArray());
+            Files.write(dir.resolve("tokenizer.json"), tokenizerJson);
+            Files.writeString(dir.resolve("bundle.json"), """
+                    {"name": "passage-term-counter", "version": "test", "kind": "cross_encoder", "onnx_file": "model.onnx",
+                     "tokenizer_file": "tokenizer.json", "max_tokens": 128}""");
+            return dir;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     private static ValueInfoProto int64(String name) {
         TensorShapeProto shape = TensorShapeProto.newBuilder()
                 .addDim(TensorShapeProto.Dimension.newBuilder().setDimParam("batch"))

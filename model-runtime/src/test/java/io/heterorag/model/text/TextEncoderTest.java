@@ -37,6 +37,11 @@ class TextEncoderTest {
         } finally {
             cpu.options().close();
         }
+        java.nio.file.Files.writeString(dir.resolve("bundle.json"), "{\"name\": \"minilm\", \"version\": \"t\", \"kind\": \"text_encoder\","
+                + " \"onnxFile\": \"model.onnx\", \"tokenizerFile\": \"tokenizer.json\", \"maxTokens\": 0, \"dimension\": 384}");
+        IllegalArgumentException zero = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> TextEncoder.load(dir, new ai.onnxruntime.OrtSession.SessionOptions()));
+        assertTrue(zero.getMessage().contains("max_tokens"), zero.getMessage());
         java.nio.file.Files.writeString(dir.resolve("bundle.json"), "{\"name\": \"x\", \"kind\": \"image_encoder\"}");
         IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
                 () -> TextEncoder.load(dir, new ai.onnxruntime.OrtSession.SessionOptions()));
@@ -59,5 +64,32 @@ class TextEncoderTest {
         } finally {
             cpu.options().close();
         }
+    }
+
+    @Test
+    void miniLmGivesItsGoldenVectorForAFixedSentence() {
+        // golden values (this build, ONNX Runtime CPU): a flipped sign, a dropped attention mask or another
+        // pooling changes them; the int8 kernels may differ by a few 1e-4 between CPUs
+        ExecutionProviders.Choice cpu = ExecutionProviders.choose("cpu", 1);
+        try (TextEncoder enc = TextEncoder.miniLm(cpu.options())) {
+            assertEquals("all-minilm-l6-v2-q@langchain4j-1.19.0-beta29", enc.name());
+            float[] v = enc.embed(List.of("Tension pneumothorax with mediastinal shift."))[0];
+            assertEquals(-0.0075320, v[0], 2e-3);
+            assertEquals(-0.0359167, v[100], 2e-3);
+            assertEquals(0.0547741, v[200], 2e-3);
+            assertEquals(0.0211066, v[383], 2e-3);
+            assertEquals(1.0, dot(v, v), 1e-4);
+            assertEquals(0, enc.embed(List.of()).length);
+        } finally {
+            cpu.options().close();
+        }
+    }
+
+    @Test
+    void normalizeScalesToUnitLengthAndLeavesZeroAlone() {
+        float[] v = {3, 4};
+        org.junit.jupiter.api.Assertions.assertSame(v, Vectors.normalize(v));
+        org.junit.jupiter.api.Assertions.assertArrayEquals(new float[] {0.6f, 0.8f}, v, 1e-7f);
+        org.junit.jupiter.api.Assertions.assertArrayEquals(new float[] {0, 0}, Vectors.normalize(new float[] {0, 0}), 0f);
     }
 }
