@@ -61,7 +61,11 @@ public final class GeneratorTrainer {
     private GeneratorTrainer() {
     }
 
-    public static Trained train(Data data, GeneratorNetwork.Dims dims, Config cfg, Consumer<String> progress) {
+    /**
+     * Trains on the data and returns the weights with the network's logits for {@code parity}
+     * (sequences of the data, to check the export against).
+     */
+    public static Trained train(Data data, List<Sequence> parity, GeneratorNetwork.Dims dims, Config cfg, Consumer<String> progress) {
         List<Sequence> seqs = data.sequences();
         int n = seqs.size();
         if (n < 1) {
@@ -125,16 +129,15 @@ public final class GeneratorTrainer {
                     }
                     losses.add((float) (sum / epochSteps));
                 }
-                List<Sequence> sample = seqs.subList(0, Math.min(PARITY_SAMPLES, n));
                 List<float[][]> logits = new ArrayList<>();
-                for (Sequence s : sample) {
+                for (Sequence s : parity) {
                     try (NDManager step = manager.newSubManager()) {
                         NDList in = inputs(step, List.of(s), data.images(), side);
                         logits.add(rows(trainer.evaluate(new NDList(in.get(0), in.get(1), in.get(2))).head().toFloatArray(),
                                 s.ids().length, dims.vocab()));
                     }
                 }
-                return new Trained(net.weights(), net.shapes(), losses, List.copyOf(sample), logits, trainNanos / 1e6 / steps,
+                return new Trained(net.weights(), net.shapes(), losses, List.copyOf(parity), logits, trainNanos / 1e6 / steps,
                         steps);
             }
         }

@@ -12,7 +12,11 @@ import java.util.Map;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.heterorag.model.bundle.ExecutionProviders;
 import io.heterorag.model.bundle.ModelBundles;
+import io.heterorag.model.generation.DecodingOptions;
+import io.heterorag.model.generation.GenerationInput;
+import io.heterorag.model.generation.OnnxGenerator;
 import io.quarkus.test.junit.QuarkusTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -65,11 +69,24 @@ public class GeneratorJobTest {
         Map<String, Double> m = out.metrics();
         assertTrue(m.get("final_loss") < m.get("first_epoch_loss") * 0.7, "loss falls: " + m);
         assertTrue(m.get("parity_max_abs_diff") <= GeneratorJob.PARITY_TOLERANCE, "parity: " + m);
+        assertEquals(3.0, m.get("parity_cached_decoding"), "cached decoding checked on 3 sequences: " + m);
+        assertTrue(m.get("closed_accuracy") >= 0 && m.get("closed_n") > 0, "closed questions evaluated: " + m);
+        assertTrue(m.containsKey("open_exact") && m.containsKey("open_recall"), "open questions evaluated: " + m);
         assertEquals(48.0, m.get("train_sequences"));
 
+        System.out.println("generator test metrics: " + m);
         var manifest = ModelBundles.read(out.bundle(), "generator");
         assertEquals("vlm-test", manifest.getName());
         assertEquals("48", manifest.getTrainingOrThrow("train_examples"));
-        assertTrue(Files.exists(out.bundle().resolve("decoder_model_merged.onnx")));
+        assertEquals(m.get("closed_accuracy"), manifest.getMetricsOrThrow("closed_accuracy"), 1e-9);
+
+        // the bundle serves like any other: it loads in the runtime and answers a closed question with a choice
+        try (OnnxGenerator g = OnnxGenerator.load(out.bundle(), ExecutionProviders.choose("cpu", 0))) {
+            var example = GeneratorExamples.read(data, 1).get(0);
+            var image = GeneratorJob.decode(example.image());
+            String answer = g.generate(new GenerationInput(image, GeneratorJob.fittedPrompt(g, example, image, 4)),
+                    DecodingOptions.greedy(4).withChoices(List.of("yes", "no")), null).text();
+            assertTrue(List.of("yes", "no").contains(answer), answer);
+        }
     }
 }
