@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -25,10 +26,13 @@ final class DecodeScheduler implements AutoCloseable {
     private final LinkedBlockingQueue<DecodeState> waiting = new LinkedBlockingQueue<>();
     private final List<DecodeState> active = new ArrayList<>();
     private final AtomicLong generatedTokens = new AtomicLong();
+    private final AtomicLong decoderCalls = new AtomicLong();
     private final Thread thread;
-    private volatile int decoding;
+    private final AtomicInteger decoding = new AtomicInteger();
     private volatile boolean closed;
     private KvCache cache;
+    /** Test seam: runs on the scheduler thread before every decode step. */
+    volatile Runnable beforeStep;
 
     DecodeScheduler(String name, DecoderSession decoder, int maxBatch, long admissionNanos) {
         if (maxBatch < 1) {
@@ -48,10 +52,13 @@ final class DecodeScheduler implements AutoCloseable {
             throw new IllegalStateException("generator is closed");
         }
         waiting.add(s);
+        if (closed && waiting.remove(s)) { // closed meanwhile, after the thread's last drain
+            throw new IllegalStateException("generator is closed");
+        }
     }
 
     OnnxGenerator.Stats stats() {
-        return new OnnxGenerator.Stats(waiting.size(), decoding, generatedTokens.get());
+        return new OnnxGenerator.Stats(waiting.size(), decoding.get(), generatedTokens.get(), decoderCalls.get());
     }
 
     private void loop() {
@@ -79,6 +86,7 @@ final class DecodeScheduler implements AutoCloseable {
                 break;
             }
             joining.removeIf(s -> s.cancelled);
+            decoding.addAndGet(joining.size());
             try {
                 if (!joining.isEmpty()) {
                     prefill(joining);
@@ -89,13 +97,16 @@ final class DecodeScheduler implements AutoCloseable {
             } catch (RuntimeException | Error e) {
                 LOG.log(Level.WARNING, "decoding failed for a batch of " + (active.size() + joining.size()), e);
                 RuntimeException failure = e instanceof RuntimeException re ? re : new IllegalStateException(e);
-                active.forEach(s -> s.fail(failure));
-                joining.stream().filter(s -> !s.finished()).forEach(s -> s.fail(failure));
+                List<DecodeState> failed = new ArrayList<>(active);
+                joining.stream().filter(s -> !s.finished() && !active.contains(s)).forEach(failed::add);
+                decoding.set(0); // everything counted was in this batch
+                failed.forEach(s -> s.fail(failure));
                 active.clear();
+                cache.close();
                 cache = emptyCache(0);
             }
-            decoding = active.size();
         }
+        cache.close();
         IllegalStateException closing = new IllegalStateException("generator closed");
         active.forEach(s -> s.fail(closing));
         waiting.forEach(s -> s.fail(closing));
@@ -121,13 +132,25 @@ final class DecodeScheduler implements AutoCloseable {
             java.util.Arrays.fill(mask, r * len + pad, (r + 1) * len, 1L);
         }
         DecoderSession.Output out = decoder.run(embeds, rows, len, positions, emptyCache(rows), mask, false);
-        List<DecodeState> kept = new ArrayList<>();
-        int[] keep = advance(joining, out, kept);
-        cache = cache.concat(out.cache().keep(keep));
-        active.addAll(kept);
+        decoderCalls.incrementAndGet();
+        try {
+            List<DecodeState> kept = new ArrayList<>();
+            int[] keep = advance(joining, out, kept);
+            KvCache joined = out.cache().keep(keep);
+            KvCache merged = cache.concat(joined);
+            replaceCache(merged, out.cache(), joined);
+            active.addAll(kept);
+        } catch (RuntimeException | Error e) {
+            out.cache().close();
+            throw e;
+        }
     }
 
     private void step() {
+        Runnable hook = beforeStep;
+        if (hook != null) {
+            hook.run();
+        }
         int rows = active.size();
         int axes = decoder.positionAxes;
         long[] ids = new long[rows];
@@ -143,11 +166,19 @@ final class DecodeScheduler implements AutoCloseable {
         }
         float[] embeds = decoder.embed(ids, rows, 1);
         DecoderSession.Output out = decoder.run(embeds, rows, 1, positions, cache, mask, false);
-        List<DecodeState> kept = new ArrayList<>();
-        int[] keep = advance(active, out, kept);
-        cache = out.cache().keep(keep).trimPadding();
-        active.clear();
-        active.addAll(kept);
+        decoderCalls.incrementAndGet();
+        try {
+            List<DecodeState> kept = new ArrayList<>();
+            int[] keep = advance(active, out, kept);
+            KvCache shrunk = out.cache().keep(keep);
+            KvCache next = shrunk.trimPadding();
+            replaceCache(next, out.cache(), shrunk);
+            active.clear();
+            active.addAll(kept);
+        } catch (RuntimeException | Error e) {
+            out.cache().close();
+            throw e;
+        }
     }
 
     /** Samples and takes one token per row; returns the rows that go on (not finished, not cancelled). */
@@ -157,16 +188,33 @@ final class DecodeScheduler implements AutoCloseable {
         for (int r = 0; r < states.size(); r++) {
             DecodeState s = states.get(r);
             if (s.cancelled) {
+                decoding.decrementAndGet();
                 continue;
             }
             boolean done = s.accept(s.choose(out.logits(), r * out.vocab(), out.vocab()));
             generatedTokens.incrementAndGet();
-            if (!done) {
+            if (done) {
+                decoding.decrementAndGet();
+                s.complete();
+            } else {
                 keep[n++] = r;
                 kept.add(s);
             }
         }
         return java.util.Arrays.copyOf(keep, n);
+    }
+
+    /** Makes {@code next} the batch's cache and closes the old one and the intermediates that are not it. */
+    private void replaceCache(KvCache next, KvCache... intermediates) {
+        if (cache != next) {
+            cache.close();
+        }
+        for (KvCache c : intermediates) {
+            if (c != next) {
+                c.close();
+            }
+        }
+        cache = next;
     }
 
     private KvCache emptyCache(int rows) {

@@ -28,6 +28,7 @@ final class DecodeState {
     private int[] generated = new int[16];
     private int count;
     private String finishReason;
+    private Generation result;
     private int choice = -1;
     final long startNanos;
     private long firstTokenNanos = -1;
@@ -57,7 +58,7 @@ final class DecodeState {
         return Sampler.pick(row, options, rng, seen, node == null ? null : node.allowed());
     }
 
-    /** Takes the chosen token; returns true when the request is finished (then the result is queued). */
+    /** Takes the chosen token; returns true when the request is finished (then {@link #result} is set). */
     boolean accept(int token) {
         if (firstTokenNanos < 0) {
             firstTokenNanos = System.nanoTime() - startNanos;
@@ -72,6 +73,12 @@ final class DecodeState {
                 return finish("closed");
             }
             append(token);
+            ChoiceTrie.Node end = node.next(eos[0]);
+            if (count >= maxNewTokens && end != null) {
+                // out of budget on a complete choice: the end token is implied
+                choice = end.choice;
+                return finish("closed");
+            }
         } else {
             if (isEos(token)) {
                 return finish("eos");
@@ -91,10 +98,6 @@ final class DecodeState {
     /** The token to feed at the next step (the last one taken). */
     int last() {
         return generated[count - 1];
-    }
-
-    int generatedCount() {
-        return count;
     }
 
     int[] tokens() {
@@ -153,7 +156,17 @@ final class DecodeState {
             out = text.text();
         }
         long total = System.nanoTime() - startNanos;
-        events.add(new Generation(out, tokens(), prompt.ids().length, reason, firstTokenNanos, total));
+        result = new Generation(out, tokens(), prompt.ids().length, reason, firstTokenNanos, total);
         return true;
+    }
+
+    /** The finished generation (null while decoding). */
+    Generation result() {
+        return result;
+    }
+
+    /** Hands the finished generation to the caller (after the decode loop's own bookkeeping). */
+    void complete() {
+        events.add(result);
     }
 }

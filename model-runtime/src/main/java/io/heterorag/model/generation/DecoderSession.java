@@ -75,20 +75,27 @@ final class DecoderSession implements AutoCloseable {
         }
         OrtEnvironment env = OrtEnvironment.getEnvironment();
         Map<String, OnnxTensor> in = new HashMap<>();
+        List<OnnxTensor> created = new java.util.ArrayList<>();
         try {
-            in.put("inputs_embeds", OnnxTensor.createTensor(env, FloatBuffer.wrap(embeds), new long[] {rows, len, hidden}));
-            in.put("attention_mask", OnnxTensor.createTensor(env, LongBuffer.wrap(mask), new long[] {rows, total}));
+            in.put("inputs_embeds", track(created, OnnxTensor.createTensor(env, FloatBuffer.wrap(embeds), new long[] {rows, len, hidden})));
+            in.put("attention_mask", track(created, OnnxTensor.createTensor(env, LongBuffer.wrap(mask), new long[] {rows, total})));
             long[] posShape = positionAxes == 1 ? new long[] {rows, len} : new long[] {positionAxes, rows, len};
-            in.put("position_ids", OnnxTensor.createTensor(env, LongBuffer.wrap(positions), posShape));
+            in.put("position_ids", track(created, OnnxTensor.createTensor(env, LongBuffer.wrap(positions), posShape)));
             long[] kvShape = {rows, kvHeads, past.length, headDim};
             for (int l = 0; l < layers; l++) {
-                in.put("past_key_values." + l + ".key", OnnxTensor.createTensor(env, FloatBuffer.wrap(past.keys[l]), kvShape));
-                in.put("past_key_values." + l + ".value", OnnxTensor.createTensor(env, FloatBuffer.wrap(past.values[l]), kvShape));
+                // the previous call's present tensors go back in as they are; a host cache is wrapped
+                OnnxTensor k = past.keyTensor(l);
+                OnnxTensor v = past.valueTensor(l);
+                in.put("past_key_values." + l + ".key", k != null ? k
+                        : track(created, OnnxTensor.createTensor(env, FloatBuffer.wrap(past.keys(l)), kvShape)));
+                in.put("past_key_values." + l + ".value", v != null ? v
+                        : track(created, OnnxTensor.createTensor(env, FloatBuffer.wrap(past.values(l)), kvShape)));
             }
             if (useCacheBranch) {
-                in.put("use_cache_branch", OnnxTensor.createTensor(env, new boolean[] {past.length > 0}));
+                in.put("use_cache_branch", track(created, OnnxTensor.createTensor(env, new boolean[] {past.length > 0})));
             }
-            try (OrtSession.Result r = decoder.run(in)) {
+            OrtSession.Result r = decoder.run(in);
+            try {
                 float[] logits = floats(r.get("logits").orElseThrow());
                 int vocab = logits.length / (rows * len);
                 if (!allPositions && len > 1) {
@@ -98,26 +105,35 @@ final class DecoderSession implements AutoCloseable {
                     }
                     logits = last;
                 }
-                float[][] k = new float[layers][];
-                float[][] v = new float[layers][];
+                long[] expected = {rows, kvHeads, total, headDim};
                 for (int l = 0; l < layers; l++) {
-                    k[l] = floats(r.get("present." + l + ".key").orElseThrow());
-                    v[l] = floats(r.get("present." + l + ".value").orElseThrow());
-                    if (k[l].length != rows * kvHeads * total * headDim) {
-                        throw new IllegalStateException("decoder_model_merged.onnx returned present." + l + ".key of "
-                                + k[l].length + " values, expected [" + rows + ", " + kvHeads + ", " + total + ", " + headDim + "]");
+                    for (String kv : List.of(".key", ".value")) {
+                        long[] shape = ((OnnxTensor) r.get("present." + l + kv).orElseThrow()).getInfo().getShape();
+                        if (!java.util.Arrays.equals(shape, expected)) {
+                            throw new IllegalStateException("decoder_model_merged.onnx returned present." + l + kv + " of shape "
+                                    + java.util.Arrays.toString(shape) + ", expected " + java.util.Arrays.toString(expected));
+                        }
                     }
                 }
-                return new Output(logits, vocab, new KvCache(layers, kvHeads, headDim, rows, total, k, v, mask));
+                return new Output(logits, vocab, KvCache.of(r, layers, kvHeads, headDim, rows, total, mask));
+            } catch (RuntimeException e) {
+                r.close();
+                throw e;
             }
         } catch (OrtException e) {
             throw new IllegalStateException("decoder_model_merged.onnx failed: " + e.getMessage(), e);
         } finally {
-            in.values().forEach(OnnxTensor::close);
+            created.forEach(OnnxTensor::close);
         }
     }
 
-    private static float[] floats(OnnxValue v) {
+    private static OnnxTensor track(List<OnnxTensor> created, OnnxTensor t) {
+        created.add(t);
+        return t;
+    }
+
+    /** A copy of a float tensor's values. */
+    static float[] floats(OnnxValue v) {
         FloatBuffer b = ((OnnxTensor) v).getFloatBuffer();
         float[] out = new float[b.remaining()];
         b.get(out);

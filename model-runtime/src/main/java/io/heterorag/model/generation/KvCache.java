@@ -1,22 +1,36 @@
 package io.heterorag.model.generation;
 
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtSession;
+
 /**
- * The decoder's key/value cache for a batch, on the host: per layer a key and a value array of shape
+ * The decoder's key/value cache for a batch: per layer a key and a value tensor of shape
  * [rows, kvHeads, length, headDim], plus the attention mask [rows, length] (0 on left padding).
  * Rows are the batch's sequences in order; joining sequences are left-padded to a common length.
+ * Straight from a decoder call the tensors stay in ONNX Runtime's output (fed back as the next
+ * past without a copy); they are copied into Java arrays only when rows join, leave or are trimmed.
+ * Operations return this, the other cache or a new host cache, and never close their inputs.
  */
-final class KvCache {
+final class KvCache implements AutoCloseable {
 
     final int layers;
     final int kvHeads;
     final int headDim;
     final int rows;
     final int length;
-    final float[][] keys;
-    final float[][] values;
     final long[] mask;
+    private float[][] keys;
+    private float[][] values;
+    /** The decoder call's result holding present.{i}.key|value, or null for a host cache. */
+    private final OrtSession.Result owner;
+    private boolean closed;
 
     KvCache(int layers, int kvHeads, int headDim, int rows, int length, float[][] keys, float[][] values, long[] mask) {
+        this(layers, kvHeads, headDim, rows, length, keys, values, mask, null);
+    }
+
+    private KvCache(int layers, int kvHeads, int headDim, int rows, int length, float[][] keys, float[][] values, long[] mask,
+            OrtSession.Result owner) {
         this.layers = layers;
         this.kvHeads = kvHeads;
         this.headDim = headDim;
@@ -25,6 +39,51 @@ final class KvCache {
         this.keys = keys;
         this.values = values;
         this.mask = mask;
+        this.owner = owner;
+    }
+
+    /** A cache that owns a decoder result's present tensors (closing the cache closes the result). */
+    static KvCache of(OrtSession.Result result, int layers, int kvHeads, int headDim, int rows, int length, long[] mask) {
+        return new KvCache(layers, kvHeads, headDim, rows, length, null, null, mask, result);
+    }
+
+    /** The layer's key tensor when it is still ONNX Runtime's output, else null. */
+    OnnxTensor keyTensor(int layer) {
+        return owner == null ? null : (OnnxTensor) owner.get("present." + layer + ".key").orElseThrow();
+    }
+
+    OnnxTensor valueTensor(int layer) {
+        return owner == null ? null : (OnnxTensor) owner.get("present." + layer + ".value").orElseThrow();
+    }
+
+    float[] keys(int layer) {
+        materialize();
+        return keys[layer];
+    }
+
+    float[] values(int layer) {
+        materialize();
+        return values[layer];
+    }
+
+    private void materialize() {
+        if (keys != null) {
+            return;
+        }
+        keys = new float[layers][];
+        values = new float[layers][];
+        for (int l = 0; l < layers; l++) {
+            keys[l] = DecoderSession.floats(keyTensor(l));
+            values[l] = DecoderSession.floats(valueTensor(l));
+        }
+    }
+
+    @Override
+    public void close() {
+        if (owner != null && !closed) {
+            closed = true;
+            owner.close();
+        }
     }
 
     static KvCache empty(int layers, int kvHeads, int headDim, int rows) {
@@ -35,7 +94,11 @@ final class KvCache {
 
     /** The given rows, in that order. */
     KvCache keep(int[] rowsToKeep) {
-        return copy(rowsToKeep, length);
+        boolean all = rowsToKeep.length == rows;
+        for (int i = 0; all && i < rows; i++) {
+            all = rowsToKeep[i] == i;
+        }
+        return all ? this : copy(rowsToKeep, length);
     }
 
     /** This batch followed by {@code other}'s rows; the shorter caches are left-padded (mask 0). */
@@ -52,10 +115,10 @@ final class KvCache {
         for (int l = 0; l < layers; l++) {
             k[l] = new float[(a.rows + b.rows) * slab];
             v[l] = new float[(a.rows + b.rows) * slab];
-            System.arraycopy(a.keys[l], 0, k[l], 0, a.rows * slab);
-            System.arraycopy(b.keys[l], 0, k[l], a.rows * slab, b.rows * slab);
-            System.arraycopy(a.values[l], 0, v[l], 0, a.rows * slab);
-            System.arraycopy(b.values[l], 0, v[l], a.rows * slab, b.rows * slab);
+            System.arraycopy(a.keys(l), 0, k[l], 0, a.rows * slab);
+            System.arraycopy(b.keys(l), 0, k[l], a.rows * slab, b.rows * slab);
+            System.arraycopy(a.values(l), 0, v[l], 0, a.rows * slab);
+            System.arraycopy(b.values(l), 0, v[l], a.rows * slab, b.rows * slab);
         }
         long[] m = new long[(a.rows + b.rows) * len];
         System.arraycopy(a.mask, 0, m, 0, a.rows * len);
@@ -108,8 +171,8 @@ final class KvCache {
                 for (int h = 0; h < kvHeads; h++) {
                     int from = ((r * kvHeads + h) * length + (length - keepLen)) * headDim;
                     int to = ((i * kvHeads + h) * len + (len - keepLen)) * headDim;
-                    System.arraycopy(keys[l], from, k[l], to, keepLen * headDim);
-                    System.arraycopy(values[l], from, v[l], to, keepLen * headDim);
+                    System.arraycopy(keys(l), from, k[l], to, keepLen * headDim);
+                    System.arraycopy(values(l), from, v[l], to, keepLen * headDim);
                 }
             }
         }

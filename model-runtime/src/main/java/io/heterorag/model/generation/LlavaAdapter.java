@@ -133,9 +133,7 @@ final class LlavaAdapter implements FamilyAdapter {
         int s = pre.getSize();
         try (OnnxTensor t = OnnxTensor.createTensor(OrtEnvironment.getEnvironment(), FloatBuffer.wrap(pixels), new long[] {1, 3, s, s});
                 OrtSession.Result r = vision.run(Map.of("pixel_values", t))) {
-            FloatBuffer b = ((OnnxTensor) r.get("image_features").orElseThrow()).getFloatBuffer();
-            float[] out = new float[b.remaining()];
-            b.get(out);
+            float[] out = DecoderSession.floats(r.get("image_features").orElseThrow());
             if (out.length == 0 || out.length % hidden != 0) {
                 throw new IllegalStateException("vision_encoder.onnx returned " + out.length + " values, not rows of hidden size " + hidden);
             }

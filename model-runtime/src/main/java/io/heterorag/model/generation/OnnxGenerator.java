@@ -38,8 +38,11 @@ public final class OnnxGenerator implements Generator {
     static final List<String> REQUIRED_FILES = List.of("config.json", "generation_config.json", "preprocessor_config.json",
             "tokenizer.json", "vision_encoder.onnx", "embed_tokens.onnx", "decoder_model_merged.onnx");
 
-    /** Queue and batch sizes for the service's gauges; generatedTokens counts every token taken (eos included). */
-    public record Stats(int waiting, int decoding, long generatedTokens) {
+    /**
+     * For the service's gauges: requests waiting to join, sequences decoding, tokens taken so far
+     * (eos included) and batched decoder calls so far (generatedTokens / decoderCalls is the mean batch).
+     */
+    public record Stats(int waiting, int decoding, long generatedTokens, long decoderCalls) {
     }
 
     /** How concurrent requests are batched: at most maxBatch sequences; an idle scheduler waits admissionWindow for companions. */
@@ -133,9 +136,16 @@ public final class OnnxGenerator implements Generator {
             requireNames(dec.getOutputNames(), DecoderSession.requiredOutputs(layers), "decoder_model_merged.onnx", "output", where);
             int axes = family.equals("qwen2_vl") ? 3 : 1;
             long[] posShape = shape(inputs.get("position_ids"));
-            if (posShape.length != axes + 1) {
+            int rank = axes == 1 ? 2 : 3;
+            if (posShape.length != rank) {
                 throw new IllegalArgumentException(where + ": decoder_model_merged.onnx position_ids has rank " + posShape.length + ", "
-                        + family + " needs " + (axes + 1) + (axes == 3 ? " ([3, batch, sequence])" : " ([batch, sequence])"));
+                        + family + " needs " + rank + (axes == 3 ? " ([3, batch, sequence])" : " ([batch, sequence])"));
+            }
+            for (String name : List.of("inputs_embeds", "past_key_values.0.key")) {
+                if (!(inputs.get(name).getInfo() instanceof TensorInfo t) || t.type != ai.onnxruntime.OnnxJavaType.FLOAT) {
+                    throw new IllegalArgumentException(where + ": decoder_model_merged.onnx input " + name + " is "
+                            + inputs.get(name).getInfo() + "; the runtime serves float32 graphs only (export in float32)");
+                }
             }
             long[] embShape = shape(inputs.get("inputs_embeds"));
             long[] kvShape = shape(inputs.get("past_key_values.0.key"));
@@ -252,6 +262,11 @@ public final class OnnxGenerator implements Generator {
         return scheduler.stats();
     }
 
+    /** Test seam: {@code hook} runs on the scheduler thread before every decode step. */
+    void beforeEachStep(Runnable hook) {
+        scheduler.beforeStep = hook;
+    }
+
     @Override
     public Generation generate(GenerationInput input, DecodingOptions options, Consumer<String> onText) {
         DecodeState s = newState(input, options);
@@ -266,7 +281,9 @@ public final class OnnxGenerator implements Generator {
                 } else if (e instanceof Generation g) {
                     return g;
                 } else {
-                    throw (RuntimeException) e;
+                    // the batch's failure, from the scheduler thread: wrapped so this caller's stack is there too
+                    RuntimeException cause = (RuntimeException) e;
+                    throw new IllegalStateException("generation failed: " + cause.getMessage(), cause);
                 }
             }
         } catch (InterruptedException e) {
@@ -290,14 +307,7 @@ public final class OnnxGenerator implements Generator {
             DecoderSession.Output out = fullPass(s.prompt, s.promptEmbeds, extra, false);
             done = s.accept(s.choose(out.logits(), 0, out.vocab()));
         }
-        Object last = null;
-        for (Object e : s.events) {
-            last = e;
-        }
-        if (last instanceof Generation g) {
-            return g;
-        }
-        throw (RuntimeException) last;
+        return s.result();
     }
 
     /** The input ids of input + response as the model sees them: the adapter's layout, the response's tokens, then eos. */
@@ -365,6 +375,9 @@ public final class OnnxGenerator implements Generator {
         int maxNew = options.maxNewTokens() > 0 ? options.maxNewTokens() : defaultMaxNewTokens;
         int[] textIds = encode(templated(input.prompt()));
         int promptTokens = adapter.layout(input.image(), textIds).length;
+        if (promptTokens == 0) {
+            throw new IllegalArgumentException("empty prompt: no image, no text and no start token");
+        }
         if (promptTokens > context - maxNew) {
             throw new IllegalArgumentException("prompt takes " + promptTokens + " tokens (" + textIds.length + " of text), over the context "
                     + context + " minus max_new_tokens " + maxNew + " = " + (context - maxNew));
@@ -419,7 +432,10 @@ public final class OnnxGenerator implements Generator {
         }
         long[] mask = new long[len];
         Arrays.fill(mask, 1L);
-        return decoder.run(embeds, 1, len, positions, KvCache.empty(decoder.layers, decoder.kvHeads, decoder.headDim, 1), mask, allPositions);
+        DecoderSession.Output out = decoder.run(embeds, 1, len, positions, KvCache.empty(decoder.layers, decoder.kvHeads, decoder.headDim, 1),
+                mask, allPositions);
+        out.cache().close(); // only the logits are wanted
+        return out;
     }
 
     private String templated(String prompt) {

@@ -186,9 +186,7 @@ final class Qwen2VlAdapter implements FamilyAdapter {
         try (OnnxTensor pv = OnnxTensor.createTensor(env, FloatBuffer.wrap(patches), new long[] {rows, patches.length / rows});
                 OnnxTensor thw = OnnxTensor.createTensor(env, LongBuffer.wrap(new long[] {g[0], g[1], g[2]}), new long[] {1, 3});
                 OrtSession.Result r = vision.run(Map.of("pixel_values", pv, "image_grid_thw", thw))) {
-            FloatBuffer b = ((OnnxTensor) r.get("image_features").orElseThrow()).getFloatBuffer();
-            features = new float[b.remaining()];
-            b.get(features);
+            features = DecoderSession.floats(r.get("image_features").orElseThrow());
         } catch (OrtException e) {
             throw new IllegalStateException("vision_encoder.onnx failed: " + e.getMessage(), e);
         }

@@ -48,7 +48,7 @@ public final class VlmOnnxExport {
 
     /**
      * Writes the bundle (not bundle.json: the caller names and versions it through ModelBundles).
-     * Throws IllegalArgumentException naming a missing, unexpected or mis-sized weight, or a
+     * Throws IllegalArgumentException naming a missing, unexpected, mis-sized or non-finite weight, or a
      * tokenizer with more ids than the vocabulary.
      */
     public static void write(Path dir, VlmConfig cfg, Map<String, float[]> weights, String tokenizerJson) {
@@ -158,6 +158,14 @@ public final class VlmOnnxExport {
             } else if (v.length != size(e.getValue())) {
                 problems.add("weight " + e.getKey() + " has " + v.length + " values, shape " + Arrays.toString(e.getValue())
                         + " needs " + size(e.getValue()));
+            } else {
+                for (float x : v) {
+                    if (!Float.isFinite(x)) {
+                        // a diverged training run: refuse rather than ship a model that answers NaN
+                        problems.add("weight " + e.getKey() + " has a non-finite value " + x);
+                        break;
+                    }
+                }
             }
         }
         Set<String> unexpected = new HashSet<>(weights.keySet());

@@ -25,7 +25,7 @@ class KvCacheTest {
         KvCache joined = cache(1, 3, 0).concat(cache(1, 1, 5));
         assertEquals(2, joined.rows);
         assertEquals(3, joined.length);
-        assertArrayEquals(new float[] {1, 2, 3, 0, 0, 51}, joined.keys[0]);
+        assertArrayEquals(new float[] {1, 2, 3, 0, 0, 51}, joined.keys(0));
         assertArrayEquals(new long[] {1, 1, 1, 0, 0, 1}, joined.mask);
     }
 
@@ -34,7 +34,7 @@ class KvCacheTest {
         KvCache joined = cache(1, 3, 0).concat(cache(2, 1, 5));
         KvCache short2 = joined.keep(new int[] {2, 1}).trimPadding();
         assertEquals(1, short2.length);
-        assertArrayEquals(new float[] {61, 51}, short2.values[0]);
+        assertArrayEquals(new float[] {61, 51}, short2.values(0));
         assertArrayEquals(new long[] {1, 1}, short2.mask);
     }
 }

@@ -116,7 +116,7 @@ class VlmOnnxExportTest {
     }
 
     @Test
-    void aMissingOrMisSizedWeightIsRefusedByName() {
+    void aMissingMisSizedNonFiniteOrUnknownWeightIsRefusedByName() {
         VlmConfig cfg = tinyLlava();
         Map<String, float[]> w = new LinkedHashMap<>(VlmOnnxExport.randomWeights(cfg, 4));
         w.remove("decoder.layers.1.attn.v.bias");
@@ -127,6 +127,12 @@ class VlmOnnxExportTest {
         w.put("vision.proj1.weight", new float[7]);
         IllegalArgumentException sized = assertThrows(IllegalArgumentException.class, () -> VlmOnnxExport.write(dir, cfg, w, TOKENIZER));
         assertTrue(sized.getMessage().contains("vision.proj1.weight has 7 values"), sized.getMessage());
+        w.put("vision.proj1.weight", new float[cfg.visionChannels() * cfg.hidden()]);
+        w.get("lm_head.weight")[3] = Float.NaN;
+        w.put("decoder.extra", new float[1]);
+        IllegalArgumentException bad = assertThrows(IllegalArgumentException.class, () -> VlmOnnxExport.write(dir, cfg, w, TOKENIZER));
+        assertTrue(bad.getMessage().contains("lm_head.weight has a non-finite value NaN"), bad.getMessage());
+        assertTrue(bad.getMessage().contains("unexpected weight decoder.extra"), bad.getMessage());
         assertTrue(!Files.exists(dir.resolve(VlmOnnxExport.DECODER)), "nothing written");
     }
 
