@@ -66,20 +66,22 @@ public final class GeneratorJob {
         String tokenizerJson = WordPieceVocabulary.tokenizerJson(texts(train), VOCABULARY_SIZE);
         int vocab = WordPieceVocabulary.vocabularySize(tokenizerJson);
         ExecutionProviders.Choice cpu = ExecutionProviders.choose("cpu", 0);
+        // the runtime lays the sequences out (one definition of a request's ids): it reads an
+        // untrained bundle of the same shape and tokenizer, written beside the real one and removed
+        Path layoutDir = bundleDir.resolveSibling(bundleDir.getFileName() + ".layout");
         try {
-            // the runtime lays the sequences out (one definition of a request's ids): it reads an
-            // untrained bundle of the same shape and tokenizer, replaced by the trained one below
             VlmConfig provisional = config(vocab, s, 1);
-            VlmOnnxExport.write(bundleDir, provisional, VlmOnnxExport.randomWeights(provisional, s.training().seed()), tokenizerJson);
+            VlmOnnxExport.write(layoutDir, provisional, VlmOnnxExport.randomWeights(provisional, s.training().seed()), tokenizerJson);
             Layout layout;
             GeneratorTrainer.Data data;
             int answerBudget;
-            try (OnnxGenerator runtime = OnnxGenerator.load(bundleDir, cpu)) {
+            try (OnnxGenerator runtime = OnnxGenerator.load(layoutDir, cpu)) {
                 answerBudget = answerBudget(train, runtime, s.context());
                 progress.accept("tokenising " + train.size() + " examples (vocabulary " + vocab + ", answer budget " + answerBudget + ")");
                 layout = new Layout(runtime, answerBudget, s.imageSize());
                 data = layout.data(train);
             }
+            deleteTree(layoutDir);
             VlmConfig cfg = config(vocab, s, answerBudget);
             GeneratorNetwork.Dims dims = new GeneratorNetwork.Dims(vocab, s.hidden(), s.layers(), s.heads(), s.context(),
                     s.imageSize(), VISION_CHANNELS);
@@ -88,17 +90,7 @@ public final class GeneratorJob {
             progress.accept("training on " + data.sequences().size() + " sequences, evaluating on " + eval.size());
             GeneratorTrainer.Trained trained = GeneratorTrainer.train(data, layout.paritySequences(data), dims, s.training(),
                     progress);
-
             VlmOnnxExport.write(bundleDir, cfg, trained.weights(), tokenizerJson);
-            Map<String, String> training = new LinkedHashMap<>(parameters);
-            training.put("train_examples", String.valueOf(train.size()));
-            training.put("train_sequences", String.valueOf(data.sequences().size()));
-            training.put("eval_examples", String.valueOf(eval.size()));
-            training.put("vocabulary", String.valueOf(vocab));
-            training.put("answer_budget", String.valueOf(answerBudget));
-            training.put("loss", "cross-entropy on response tokens and eos, teacher forcing");
-            ModelBundles.write(bundleDir, ModelBundleManifest.newBuilder().setName(name).setVersion(version).setKind("generator")
-                    .putAllTraining(training).build());
 
             Map<String, Double> metrics = new LinkedHashMap<>();
             metrics.put("first_epoch_loss", (double) trained.epochLosses().get(0));
@@ -114,10 +106,34 @@ public final class GeneratorJob {
                 progress.accept("evaluating on " + eval.size() + " examples");
                 metrics.putAll(evaluate(exported, eval, answerBudget));
             }
-            ModelBundles.write(bundleDir, ModelBundles.read(bundleDir).toBuilder().putAllMetrics(metrics).build());
+
+            // bundle.json last: a directory with it is a checked, evaluated generator
+            Map<String, String> training = new LinkedHashMap<>(parameters);
+            training.put("train_examples", String.valueOf(train.size()));
+            training.put("train_sequences", String.valueOf(data.sequences().size()));
+            training.put("eval_examples", String.valueOf(eval.size()));
+            training.put("vocabulary", String.valueOf(vocab));
+            training.put("answer_budget", String.valueOf(answerBudget));
+            training.put("loss", "cross-entropy on response tokens and eos, teacher forcing");
+            ModelBundles.write(bundleDir, ModelBundleManifest.newBuilder().setName(name).setVersion(version).setKind("generator")
+                    .putAllTraining(training).putAllMetrics(metrics).build());
             return new Outcome(bundleDir, name + "@" + version, metrics);
         } finally {
             cpu.options().close();
+            deleteTree(layoutDir);
+        }
+    }
+
+    private static void deleteTree(Path dir) {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (var files = Files.walk(dir)) {
+            for (Path f : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.delete(f);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot remove " + dir, e);
         }
     }
 
