@@ -60,10 +60,37 @@ public class GeneratorJobTest {
         return f;
     }
 
+    /** Report-generation examples: the first n MedPix training cases' first image and their Findings. */
+    static List<String> reports(int n) throws Exception {
+        ObjectMapper json = new ObjectMapper();
+        Path medpix = ModClipJobTest.MEDPIX;
+        List<String> lines = new ArrayList<>();
+        for (String l : Files.readAllLines(medpix.resolve("data_train.jsonl"))) {
+            JsonNode c = json.readTree(l);
+            JsonNode images = c.path("TAC").isEmpty() ? c.path("MRI") : c.path("TAC");
+            String findings = c.path("Case").path("Findings").asText("");
+            if (lines.size() == n || images.isEmpty() || findings.isBlank()) {
+                continue;
+            }
+            Map<String, Object> e = new LinkedHashMap<>();
+            e.put("id", "medpix:" + c.path("U_id").asText());
+            e.put("set", "medpix");
+            e.put("image_path", medpix.resolve("images").resolve(images.get(0).asText() + ".jpg").toAbsolutePath().toString());
+            e.put("task", "report_generation");
+            e.put("question", "");
+            e.put("answer", findings);
+            e.put("documents", List.of());
+            e.put("reports", List.of());
+            lines.add(json.writeValueAsString(e));
+        }
+        return lines;
+    }
+
     @Test
     void trainingLowersTheLossAndTheOnnxExportMatches() throws Exception {
         Path data = examples(dir, 48);
-        GeneratorJob.Settings s = new GeneratorJob.Settings(new GeneratorTrainer.Config(6, 16, 3e-3f, 7), 32, 1, 2, 96, 32, 0);
+        Files.write(data, reports(8), java.nio.file.StandardOpenOption.APPEND);
+        GeneratorJob.Settings s = new GeneratorJob.Settings(new GeneratorTrainer.Config(12, 16, 3e-3f, 7), 32, 1, 2, 96, 32, 0);
         GeneratorJob.Outcome out = GeneratorJob.run(data, data, s, dir.resolve("vlm"), "vlm-test", "1", Map.of(), p -> { });
 
         Map<String, Double> m = out.metrics();
@@ -72,12 +99,15 @@ public class GeneratorJobTest {
         assertEquals(3.0, m.get("parity_cached_decoding"), "cached decoding checked on 3 sequences: " + m);
         assertTrue(m.get("closed_accuracy") >= 0 && m.get("closed_n") > 0, "closed questions evaluated: " + m);
         assertTrue(m.containsKey("open_exact") && m.containsKey("open_recall"), "open questions evaluated: " + m);
-        assertEquals(48.0, m.get("train_sequences"));
+        assertEquals(56.0, m.get("train_sequences"));
+        assertTrue(m.get("truncated_answers") > 0, "long findings are cut to the answer budget: " + m);
+        assertEquals(8.0, m.get("report_n"), "report generation evaluated: " + m);
+        assertTrue(m.get("report_rouge_l") >= 0 && m.get("report_bleu4") >= 0, m.toString());
 
         System.out.println("generator test metrics: " + m);
         var manifest = ModelBundles.read(out.bundle(), "generator");
         assertEquals("vlm-test", manifest.getName());
-        assertEquals("48", manifest.getTrainingOrThrow("train_examples"));
+        assertEquals("56", manifest.getTrainingOrThrow("train_examples"));
         assertEquals(m.get("closed_accuracy"), manifest.getMetricsOrThrow("closed_accuracy"), 1e-9);
 
         // the bundle serves like any other: it loads in the runtime and answers a closed question with a choice
