@@ -372,6 +372,11 @@ public final class OnnxGenerator implements Generator {
 
     private DecodeState newState(GenerationInput input, DecodingOptions options) {
         long start = System.nanoTime();
+        if (options.temperature() < 0 || !(options.topP() > 0 && options.topP() <= 1) || options.topK() < 0
+                || !(options.repetitionPenalty() > 0)) {
+            throw new IllegalArgumentException("decoding options out of range: temperature " + options.temperature() + " (>= 0), top_p "
+                    + options.topP() + " (0..1], top_k " + options.topK() + " (>= 0), repetition_penalty " + options.repetitionPenalty() + " (> 0)");
+        }
         int maxNew = options.maxNewTokens() > 0 ? options.maxNewTokens() : defaultMaxNewTokens;
         int[] textIds = encode(templated(input.prompt()));
         int promptTokens = adapter.layout(input.image(), textIds).length;

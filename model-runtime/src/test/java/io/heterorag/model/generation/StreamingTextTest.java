@@ -56,6 +56,66 @@ class StreamingTextTest {
         assertEquals(text, s.text());
     }
 
+    /** A byte-level BPE tokenizer.json without merges (GPT-2's byte-to-unicode alphabet): every token is one byte. */
+    static String byteLevelTokenizer() {
+        List<Integer> bs = new ArrayList<>();
+        for (int b = '!'; b <= '~'; b++) {
+            bs.add(b);
+        }
+        for (int b = 0xA1; b <= 0xAC; b++) {
+            bs.add(b);
+        }
+        for (int b = 0xAE; b <= 0xFF; b++) {
+            bs.add(b);
+        }
+        int[] unicode = new int[256];
+        for (int b : bs) {
+            unicode[b] = b;
+        }
+        int n = 0;
+        for (int b = 0; b < 256; b++) {
+            if (!bs.contains(b)) {
+                unicode[b] = 256 + n++;
+            }
+        }
+        com.google.gson.JsonObject vocab = new com.google.gson.JsonObject();
+        for (int b = 0; b < 256; b++) {
+            vocab.addProperty(new String(Character.toChars(unicode[b])), b);
+        }
+        com.google.gson.JsonObject byteLevel = new com.google.gson.JsonObject();
+        byteLevel.addProperty("type", "ByteLevel");
+        byteLevel.addProperty("add_prefix_space", false);
+        byteLevel.addProperty("trim_offsets", true);
+        byteLevel.addProperty("use_regex", true);
+        com.google.gson.JsonObject model = new com.google.gson.JsonObject();
+        model.addProperty("type", "BPE");
+        model.add("vocab", vocab);
+        model.add("merges", new com.google.gson.JsonArray());
+        com.google.gson.JsonObject t = new com.google.gson.JsonObject();
+        t.addProperty("version", "1.0");
+        t.add("added_tokens", new com.google.gson.JsonArray());
+        t.add("pre_tokenizer", byteLevel);
+        t.add("decoder", byteLevel);
+        t.add("model", model);
+        return t.toString();
+    }
+
+    @Test
+    void aRealByteLevelTokenizerSplitsCharactersAndOnlyWholeOnesAreReleased() throws Exception {
+        try (ai.djl.huggingface.tokenizers.HuggingFaceTokenizer tok = ai.djl.huggingface.tokenizers.HuggingFaceTokenizer.newInstance(
+                new java.io.ByteArrayInputStream(byteLevelTokenizer().getBytes(StandardCharsets.UTF_8)), java.util.Map.of("addSpecialTokens", "false"))) {
+            String text = "µm ≥ 5 😀 ok";
+            int[] ids = java.util.Arrays.stream(tok.encode(text).getIds()).mapToInt(Math::toIntExact).toArray();
+            assertEquals(text.getBytes(StandardCharsets.UTF_8).length, ids.length, "one token per byte");
+            Function<int[], String> decode = x -> tok.decode(java.util.Arrays.stream(x).asLongStream().toArray(), true);
+            assertTrue(decode.apply(java.util.Arrays.copyOf(ids, 1)).contains("\uFFFD"), "half of µ decodes to U+FFFD");
+            StreamingText s = new StreamingText(decode, List.of());
+            List<String> chunks = stream(s, ids);
+            assertEquals(text, String.join("", chunks));
+            chunks.forEach(c -> assertFalse(c.contains("\uFFFD"), "a chunk held a partial character: " + c));
+        }
+    }
+
     @Test
     void aStopStringEndsTheTextBeforeItAndItsPrefixIsHeldBack() {
         StreamingText s = new StreamingText(BYTES, List.of("\nQuestion:"));
