@@ -1,0 +1,99 @@
+package io.heterorag.tuning.training;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.training.ParameterStore;
+import io.heterorag.model.generation.VlmConfig;
+import io.heterorag.model.generation.VlmOnnxExport;
+import io.quarkus.test.junit.QuarkusTest;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The network's masking and the trainer's targets, on a tiny randomly initialised network. A
+ * @QuarkusTest only to share the application class loader (the native PyTorch library loads once per JVM).
+ */
+@QuarkusTest
+class GeneratorNetworkTest {
+
+    static final GeneratorNetwork.Dims DIMS = new GeneratorNetwork.Dims(40, 16, 2, 2, 32, 16, 8);
+    static final int N = DIMS.imageTokens();
+
+    @Test
+    void parametersCarryTheContractsNamesAndShapes() {
+        Map<String, long[]> contract = VlmOnnxExport.shapes(VlmConfig.llava(40, 16, 2, 2, 32, 16, 8, 4));
+        Map<String, long[]> network = new GeneratorNetwork(DIMS).shapes();
+        assertEquals(contract.keySet(), network.keySet());
+        contract.forEach((name, shape) -> assertArrayEquals(shape, network.get(name), name));
+    }
+
+    @Test
+    void rightPaddingAndLaterTokensDoNotChangeALogit() {
+        Engine.getEngine("PyTorch").setRandomSeed(3);
+        try (NDManager m = NDManager.newBaseManager("PyTorch")) {
+            GeneratorNetwork net = new GeneratorNetwork(DIMS);
+            net.initialize(m, DataType.FLOAT32, new Shape(1, 3, 16, 16), new Shape(1, 4), new Shape(1, 4));
+            int[] shortIds = ids(7, 8, 9);
+            int[] longIds = ids(7, 8, 9, 10, 11, 12);
+            float[] image = new float[3 * 16 * 16];
+            for (int i = 0; i < image.length; i++) {
+                image[i] = (float) Math.sin(i);
+            }
+            List<float[]> images = List.of(image);
+            var a = new GeneratorTrainer.Sequence("a", shortIds, shortIds.length - 1, 0);
+            var b = new GeneratorTrainer.Sequence("b", longIds, longIds.length - 1, 0);
+
+            float[] alone = logits(net, m, List.of(a), images);
+            float[] padded = logits(net, m, List.of(a, b), images);
+            int v = DIMS.vocab();
+            for (int i = 0; i < shortIds.length * v; i++) {
+                assertEquals(alone[i], padded[i], 1e-5, "pad keys are masked: the short sequence's logits stay");
+            }
+            // b shares a's first tokens: causal masking keeps those positions' logits equal to a's
+            int offset = longIds.length * v;
+            for (int i = 0; i < shortIds.length * v; i++) {
+                assertEquals(alone[i], padded[offset + i], 1e-5, "later tokens are not visible to earlier positions");
+            }
+        }
+    }
+
+    @Test
+    void theLossLooksOnlyAtResponseTokensAndTheEos() {
+        int[] ids = ids(7, 8, 20, 21, 3);
+        var s = new GeneratorTrainer.Sequence("s", ids, N + 3, 0);
+        try (NDManager m = NDManager.newBaseManager("PyTorch")) {
+            NDList in = GeneratorTrainer.inputs(m, List.of(s, new GeneratorTrainer.Sequence("t", ids(5, 6), N + 2, 0)),
+                    List.of(new float[3 * 16 * 16]), 16);
+            int t = ids.length;
+            // the logits at position p predict token p + 1: response tokens 20, 21 and eos 3 of the first sequence, then
+            // the second sequence's last token (row 1 of the padded batch)
+            assertArrayEquals(new long[] {N + 2, N + 3, N + 4, t + N + 1}, in.get(3).toLongArray());
+            assertArrayEquals(new long[] {20, 21, 3, 6}, in.get(4).toLongArray());
+            assertArrayEquals(new long[] {1, 1, 0, 0}, Arrays.copyOfRange(in.get(2).toLongArray(), t + N + 1, t + N + 5),
+                    "right padding is masked");
+        }
+    }
+
+    /** [bos] + image tokens + text ids. */
+    private static int[] ids(int... text) {
+        int[] ids = new int[1 + N + text.length];
+        ids[0] = 2;
+        Arrays.fill(ids, 1, 1 + N, 4);
+        System.arraycopy(text, 0, ids, 1 + N, text.length);
+        return ids;
+    }
+
+    private static float[] logits(GeneratorNetwork net, NDManager m, List<GeneratorTrainer.Sequence> seqs, List<float[]> images) {
+        NDList in = GeneratorTrainer.inputs(m, seqs, images, 16);
+        return net.forward(new ParameterStore(m, false), new NDList(in.get(0), in.get(1), in.get(2)), false).head().toFloatArray();
+    }
+}
