@@ -83,10 +83,13 @@ final class VqaSet {
                 }
                 JsonNode n = JSON.readTree(line);
                 String image = n.path("image").asText("");
-                String answer = n.path("answer").asText("");
-                if (image.isEmpty() || answer.isEmpty() || n.path("question").asText("").isEmpty()) {
-                    throw new IllegalArgumentException(file + " line " + lineNo + ": needs image, question and answer");
+                if (image.isEmpty() || n.path("question").asText("").isEmpty()) {
+                    throw new IllegalArgumentException(file + " line " + lineNo + ": needs image and question");
                 }
+                if (n.path("answer").asText("").isBlank()) {
+                    continue; // nothing to score or learn (one SLAKE train question, slake-1622, has an empty answer)
+                }
+                String answer = n.path("answer").asText();
                 out.add(new Question(n.path("id").asText(name + ":" + lineNo), image, n.path("question").asText(), answer,
                         n.path("answer_type").asText("open"), n.path("question_type").asText(""),
                         n.path("modality").asText("radiology")));
