@@ -12,7 +12,7 @@ import ai.onnx.proto.OnnxMl.TensorShapeProto;
 import ai.onnx.proto.OnnxMl.TypeProto;
 import ai.onnx.proto.OnnxMl.ValueInfoProto;
 
-/** Small helpers to write ONNX graphs (opset 13) from Java for the project's own models. */
+/** Small helpers to write ONNX graphs (opset 13 unless chosen) from Java for the project's own models. */
 public final class OnnxGraphs {
 
     private OnnxGraphs() {
@@ -21,6 +21,16 @@ public final class OnnxGraphs {
     public static ModelProto model(GraphProto graph) {
         return ModelProto.newBuilder().setIrVersion(7).setProducerName("heterorag")
                 .addOpsetImport(OperatorSetIdProto.newBuilder().setVersion(13)).setGraph(graph).build();
+    }
+
+    /**
+     * A model at a chosen opset (e.g. 17 for LayerNormalization); the IR version is the lowest that
+     * opset needs, so older runtimes still load it.
+     */
+    public static ModelProto model(GraphProto graph, int opset) {
+        int ir = opset <= 14 ? 7 : opset <= 18 ? 8 : 9;
+        return ModelProto.newBuilder().setIrVersion(ir).setProducerName("heterorag")
+                .addOpsetImport(OperatorSetIdProto.newBuilder().setVersion(opset)).setGraph(graph).build();
     }
 
     public static NodeProto node(String op, List<String> in, String out, AttributeProto... attrs) {
@@ -39,6 +49,10 @@ public final class OnnxGraphs {
         return a.build();
     }
 
+    public static AttributeProto floating(String name, float value) {
+        return AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.FLOAT).setF(value).build();
+    }
+
     public static AttributeProto integer(String name, long value) {
         return AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.INT).setI(value).build();
     }
@@ -54,6 +68,32 @@ public final class OnnxGraphs {
                 TypeProto.Tensor.newBuilder().setElemType(TensorProto.DataType.FLOAT.getNumber()).setShape(shape))).build();
     }
 
+    /**
+     * A graph input or output of any element type; each dimension is a Number (fixed) or a String
+     * (symbolic, e.g. "batch", "sequence").
+     */
+    public static ValueInfoProto value(String name, TensorProto.DataType type, Object... dims) {
+        TensorShapeProto.Builder shape = TensorShapeProto.newBuilder();
+        for (Object d : dims) {
+            shape.addDim(d instanceof Number n ? TensorShapeProto.Dimension.newBuilder().setDimValue(n.longValue()).build()
+                    : TensorShapeProto.Dimension.newBuilder().setDimParam(d.toString()).build());
+        }
+        return ValueInfoProto.newBuilder().setName(name).setType(TypeProto.newBuilder().setTensorType(
+                TypeProto.Tensor.newBuilder().setElemType(type.getNumber()).setShape(shape))).build();
+    }
+
+    /** An int64 initializer (shapes, axes, indices); an empty shape makes a scalar. */
+    public static TensorProto int64Tensor(String name, long[] values, long... dims) {
+        TensorProto.Builder t = TensorProto.newBuilder().setName(name).setDataType(TensorProto.DataType.INT64.getNumber());
+        for (long d : dims) {
+            t.addDims(d);
+        }
+        for (long v : values) {
+            t.addInt64Data(v);
+        }
+        return t.build();
+    }
+
     /** A float initializer (weights); an empty shape makes a scalar. */
     public static TensorProto tensor(String name, float[] values, long... dims) {
         TensorProto.Builder t = TensorProto.newBuilder().setName(name).setDataType(TensorProto.DataType.FLOAT.getNumber());
@@ -62,6 +102,18 @@ public final class OnnxGraphs {
         }
         for (float v : values) {
             t.addFloatData(v);
+        }
+        return t.build();
+    }
+
+    /** A float initializer stored as little-endian raw bytes: compact and fast for large weights. */
+    public static TensorProto rawTensor(String name, float[] values, long... dims) {
+        java.nio.ByteBuffer bytes = java.nio.ByteBuffer.allocate(values.length * Float.BYTES).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        bytes.asFloatBuffer().put(values);
+        TensorProto.Builder t = TensorProto.newBuilder().setName(name).setDataType(TensorProto.DataType.FLOAT.getNumber())
+                .setRawData(com.google.protobuf.ByteString.copyFrom(bytes.array()));
+        for (long d : dims) {
+            t.addDims(d);
         }
         return t.build();
     }
