@@ -18,8 +18,6 @@ import ai.onnx.proto.OnnxMl.GraphProto;
 import ai.onnx.proto.OnnxMl.TensorProto;
 import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
-import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
 import io.heterorag.model.bundle.OnnxGraphs;
 
 /**
@@ -171,25 +169,9 @@ public final class VlmOnnxExport {
     }
 
     private static void checkTokenizer(VlmConfig cfg, String tokenizerJson) {
-        JsonObject tok;
-        try {
-            tok = JsonParser.parseString(tokenizerJson).getAsJsonObject();
-        } catch (RuntimeException e) {
-            throw new IllegalArgumentException("tokenizer.json is not a JSON object: " + e.getMessage(), e);
-        }
-        int maxId = -1;
-        if (tok.has("model") && tok.getAsJsonObject("model").has("vocab") && tok.getAsJsonObject("model").get("vocab").isJsonObject()) {
-            for (var e : tok.getAsJsonObject("model").getAsJsonObject("vocab").entrySet()) {
-                maxId = Math.max(maxId, e.getValue().getAsInt());
-            }
-        }
-        if (tok.has("added_tokens")) {
-            for (var t : tok.getAsJsonArray("added_tokens")) {
-                maxId = Math.max(maxId, t.getAsJsonObject().get("id").getAsInt());
-            }
-        }
-        if (maxId >= cfg.vocabSize()) {
-            throw new IllegalArgumentException("tokenizer.json has id " + maxId + ", outside the model's vocabulary of " + cfg.vocabSize());
+        int size = WordPieceVocabulary.vocabularySize(tokenizerJson);
+        if (size > cfg.vocabSize()) {
+            throw new IllegalArgumentException("tokenizer.json has id " + (size - 1) + ", outside the model's vocabulary of " + cfg.vocabSize());
         }
     }
 

@@ -9,6 +9,8 @@ import java.util.Map;
 import java.util.TreeSet;
 
 import com.google.gson.GsonBuilder;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
 
 /**
  * Builds a Hugging Face {@code tokenizer.json} (WordPiece, BERT normaliser in lower case, BERT
@@ -44,6 +46,29 @@ public final class WordPieceVocabulary {
         specials.addAll(extraSpecials);
         Map<String, Integer> vocab = vocabulary(texts, maxSize, specials);
         return toJson(vocab, specials);
+    }
+
+    /** Entries a tokenizer.json's ids span: its largest id (model vocabulary or added token) + 1. */
+    public static int vocabularySize(String tokenizerJson) {
+        JsonObject tok;
+        try {
+            tok = JsonParser.parseString(tokenizerJson).getAsJsonObject();
+        } catch (RuntimeException e) {
+            throw new IllegalArgumentException("tokenizer.json is not a JSON object: " + e.getMessage(), e);
+        }
+        int maxId = -1;
+        JsonObject model = tok.has("model") && tok.get("model").isJsonObject() ? tok.getAsJsonObject("model") : null;
+        if (model != null && model.has("vocab") && model.get("vocab").isJsonObject()) {
+            for (var e : model.getAsJsonObject("vocab").entrySet()) {
+                maxId = Math.max(maxId, e.getValue().getAsInt());
+            }
+        }
+        if (tok.has("added_tokens") && tok.get("added_tokens").isJsonArray()) {
+            for (var t : tok.getAsJsonArray("added_tokens")) {
+                maxId = Math.max(maxId, t.getAsJsonObject().get("id").getAsInt());
+            }
+        }
+        return maxId + 1;
     }
 
     /** The vocabulary in id order: specials, characters and their ## forms, then frequent words. */
