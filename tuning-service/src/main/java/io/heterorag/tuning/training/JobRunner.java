@@ -11,6 +11,9 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.function.BiFunction;
+import java.util.function.Consumer;
+import java.util.function.Function;
 
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -29,8 +32,10 @@ import org.eclipse.microprofile.reactive.messaging.Message;
 
 /**
  * Runs training jobs one at a time in the background, keeping each job's record (parameters,
- * progress, metrics, bundle) in the store. A ModCLIP whose held-out recall@5 beats the registered
- * model of its modality is promoted: registered and announced on heterorag.models.
+ * progress, metrics, bundle) in the store. Each kind (modclip, generator) brings its defaults,
+ * validation, run and promotion metric; records, progress and promotion are shared here. A model
+ * whose metric beats the registered model of its kind (and modality) is promoted: registered and
+ * announced on heterorag.models.
  */
 @ApplicationScoped
 public class JobRunner {
@@ -38,6 +43,31 @@ public class JobRunner {
     static final Map<String, String> MODCLIP_DEFAULTS = Map.of("epochs", "20", "batch_size", "64", "learning_rate", "0.001",
             "image_size", "64", "dimension", "128", "seed", "7", "promote", "true");
 
+    /** The generator's defaults: about 5 minutes of training on ~2,000 examples with full prompts on 2 cores. */
+    static final Map<String, String> GENERATOR_DEFAULTS = Map.ofEntries(Map.entry("epochs", "8"), Map.entry("batch_size", "32"),
+            Map.entry("learning_rate", "0.001"), Map.entry("hidden", "128"), Map.entry("layers", "2"), Map.entry("heads", "4"),
+            Map.entry("context", "320"), Map.entry("image_size", "64"), Map.entry("seed", "7"), Map.entry("promote", "true"),
+            Map.entry("max_examples", "0"));
+
+    /** What a finished job of any kind produced. */
+    record Outcome(Path bundle, String modelId, Map<String, Double> metrics) {
+    }
+
+    /** Runs a validated job: parameters (defaults filled in), where to write, and progress. */
+    interface Run {
+        Outcome run(Map<String, String> params, Path bundleDir, String name, String version, Consumer<String> progress);
+    }
+
+    /**
+     * One kind of job: the bundle kind it registers, the metric a new model must beat, what its train
+     * and eval files hold, its defaults, its validation (IllegalArgumentException with the reason;
+     * returns the run) and its model name.
+     */
+    record Kind(String bundleKind, String promotionMetric, String data, Map<String, String> defaults,
+            BiFunction<StartJobRequest, Map<String, String>, Run> validate, Function<Modality, String> modelName) {
+    }
+
+    private final Map<String, Kind> kinds = new LinkedHashMap<>();
     private final TuningStore store;
     private final Emitter<byte[]> announcements;
     private final Path modelsDir;
@@ -48,31 +78,77 @@ public class JobRunner {
         this.store = store;
         this.announcements = announcements;
         this.modelsDir = dataDir.resolve("models").toAbsolutePath();
+        kinds.put("modclip", new Kind("image_encoder", "recall_at_5", "pairs", MODCLIP_DEFAULTS, JobRunner::modclip,
+                m -> "modclip-" + m.name().toLowerCase(Locale.ROOT)));
+        kinds.put("generator", new Kind("generator", "closed_accuracy", "examples", GENERATOR_DEFAULTS, JobRunner::generator,
+                m -> "heterorag-vlm"));
     }
 
     /** Validates the request, records the job as queued and schedules it. */
     public Job start(StartJobRequest req) {
-        if (!req.getKind().equals("modclip")) {
-            throw new IllegalArgumentException("unknown job kind '" + req.getKind() + "' (built: modclip)");
+        Kind kind = kinds.get(req.getKind());
+        if (kind == null) {
+            throw new IllegalArgumentException("unknown job kind '" + req.getKind() + "' (built: " + String.join(", ", kinds.keySet()) + ")");
         }
-        if (req.getModality() == Modality.MODALITY_UNSPECIFIED || req.getModality() == Modality.UNRECOGNIZED) {
-            throw new IllegalArgumentException("a modclip job needs a modality");
-        }
-        Map<String, String> params = new LinkedHashMap<>(MODCLIP_DEFAULTS);
+        Map<String, String> params = new LinkedHashMap<>(kind.defaults());
         params.putAll(req.getParametersMap());
+        Run run = kind.validate().apply(req, params);
         for (String file : new String[] {"train", "eval"}) {
             String p = params.get(file);
             if (p == null || !Files.isRegularFile(Path.of(p))) {
-                throw new IllegalArgumentException("parameter '" + file + "' must name a readable pairs file, not " + p);
+                throw new IllegalArgumentException("parameter '" + file + "' must name a readable " + kind.data() + " file, not " + p);
             }
         }
-        ModClipTrainer.Config cfg = config(params);
         long now = System.currentTimeMillis();
-        Job job = Job.newBuilder().setJobId(UUID.randomUUID().toString()).setKind("modclip").setModality(req.getModality())
+        Job job = Job.newBuilder().setJobId(UUID.randomUUID().toString()).setKind(req.getKind()).setModality(req.getModality())
                 .setState("queued").putAllParameters(params).setCreatedAtMs(now).setUpdatedAtMs(now).build();
         store.putJob(job);
-        worker.submit(() -> run(job, cfg));
+        worker.submit(() -> run(job, kind, run));
         return job;
+    }
+
+    private static Run modclip(StartJobRequest req, Map<String, String> params) {
+        if (req.getModality() == Modality.MODALITY_UNSPECIFIED || req.getModality() == Modality.UNRECOGNIZED) {
+            throw new IllegalArgumentException("a modclip job needs a modality");
+        }
+        ModClipTrainer.Config cfg = config(params);
+        return (p, dir, name, version, progress) -> {
+            ModClipJob.Outcome o = ModClipJob.run(Path.of(p.get("train")), Path.of(p.get("eval")), cfg, dir, name, version, p, progress);
+            return new Outcome(o.bundle(), o.modelId(), o.metrics());
+        };
+    }
+
+    private static Run generator(StartJobRequest req, Map<String, String> params) {
+        if (req.getModality() != Modality.MODALITY_UNSPECIFIED) {
+            throw new IllegalArgumentException("a generator job serves every modality: leave the modality unset");
+        }
+        GeneratorJob.Settings settings = generatorSettings(params);
+        return (p, dir, name, version, progress) -> {
+            GeneratorJob.Outcome o = GeneratorJob.run(Path.of(p.get("train")), Path.of(p.get("eval")), settings, dir, name, version, p,
+                    progress);
+            return new Outcome(o.bundle(), o.modelId(), o.metrics());
+        };
+    }
+
+    static GeneratorJob.Settings generatorSettings(Map<String, String> p) {
+        try {
+            GeneratorTrainer.Config t = new GeneratorTrainer.Config(Integer.parseInt(p.get("epochs")), Integer.parseInt(p.get("batch_size")),
+                    Float.parseFloat(p.get("learning_rate")), Long.parseLong(p.get("seed")));
+            GeneratorJob.Settings s = new GeneratorJob.Settings(t, Integer.parseInt(p.get("hidden")), Integer.parseInt(p.get("layers")),
+                    Integer.parseInt(p.get("heads")), Integer.parseInt(p.get("context")), Integer.parseInt(p.get("image_size")),
+                    Integer.parseInt(p.get("max_examples")));
+            int imageTokens = (s.imageSize() / 16) * (s.imageSize() / 16);
+            if (t.epochs() < 1 || t.batchSize() < 1 || !(t.learningRate() > 0) || s.layers() < 1 || s.heads() < 1
+                    || s.hidden() < s.heads() || s.hidden() % s.heads() != 0 || s.imageSize() < 16 || s.imageSize() % 16 != 0
+                    || s.context() < imageTokens + 32 || s.maxExamples() < 0) {
+                throw new IllegalArgumentException("need epochs >= 1, batch_size >= 1, learning_rate > 0, layers >= 1, heads >= 1, "
+                        + "hidden a multiple of heads, image_size a multiple of 16, context >= image tokens ((image_size/16)²) + 32, "
+                        + "max_examples >= 0 (0: all)");
+            }
+            return s;
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("a numeric job parameter is not a number: " + e.getMessage());
+        }
     }
 
     static ModClipTrainer.Config config(Map<String, String> p) {
@@ -91,24 +167,24 @@ public class JobRunner {
         }
     }
 
-    private void run(Job queued, ModClipTrainer.Config cfg) {
+    private void run(Job queued, Kind kind, Run run) {
         Job.Builder job = queued.toBuilder();
         update(job.setState("running").setProgress("starting"));
-        String modality = queued.getModality().name().toLowerCase(Locale.ROOT);
-        String name = "modclip-" + modality;
+        String name = kind.modelName().apply(queued.getModality());
         String version = ZonedDateTime.now(ZoneOffset.UTC).format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
+        String metric = kind.promotionMetric();
         try {
             Map<String, String> params = queued.getParametersMap();
-            ModClipJob.Outcome out = ModClipJob.run(Path.of(params.get("train")), Path.of(params.get("eval")), cfg,
-                    ModClipTrainer.bundleDir(modelsDir, name, version), name, version, params,
+            Outcome out = run.run(params, ModClipTrainer.bundleDir(modelsDir, name, version), name, version,
                     progress -> update(job.setProgress(progress)));
-            double previous = store.models(queued.getModality()).stream().findFirst()
-                    .map(m -> m.getMetricsOrDefault("recall_at_5", 0)).orElse(0.0);
-            job.putAllMetrics(out.metrics()).putMetrics("previous_recall_at_5", previous).setBundlePath(out.bundle().toString())
+            double previous = store.models(queued.getModality()).stream().filter(m -> m.getKind().equals(kind.bundleKind()))
+                    .findFirst().map(m -> m.getMetricsOrDefault(metric, 0)).orElse(0.0);
+            double achieved = out.metrics().getOrDefault(metric, 0.0);
+            job.putAllMetrics(out.metrics()).putMetrics("previous_" + metric, previous).setBundlePath(out.bundle().toString())
                     .setModel(out.modelId());
-            boolean better = out.metrics().get("recall_at_5") > previous;
+            boolean better = achieved > previous;
             if (better && Boolean.parseBoolean(params.get("promote"))) {
-                ModelAnnouncement m = ModelAnnouncement.newBuilder().setName(name).setVersion(version).setKind("image_encoder")
+                ModelAnnouncement m = ModelAnnouncement.newBuilder().setName(name).setVersion(version).setKind(kind.bundleKind())
                         .setModality(queued.getModality()).setBundleUri(out.bundle().toString()).putAllMetrics(out.metrics()).build();
                 store.addModel(m, System.currentTimeMillis());
                 announcements.send(Message.of(m.toByteArray())
@@ -116,8 +192,8 @@ public class JobRunner {
                 job.setPromoted(true);
             }
             update(job.setState("succeeded").setProgress(better ? "done" : "done; not better than the registered model"));
-            Log.infof("job %s succeeded: %s recall@5 %.3f (previous %.3f), promoted=%s", queued.getJobId(), out.modelId(),
-                    out.metrics().get("recall_at_5"), previous, job.getPromoted());
+            Log.infof("job %s succeeded: %s %s %.3f (previous %.3f), promoted=%s", queued.getJobId(), out.modelId(), metric,
+                    achieved, previous, job.getPromoted());
         } catch (RuntimeException | Error e) {
             Log.errorf(e, "job %s failed", queued.getJobId());
             update(job.setState("failed").setError(String.valueOf(e.getMessage())));

@@ -20,6 +20,7 @@ import io.heterorag.proto.v1.Modality;
 import io.heterorag.proto.v1.ModelAnnouncement;
 import io.heterorag.proto.v1.StartJobRequest;
 import io.heterorag.proto.v1.TuningGrpc;
+import io.heterorag.tuning.training.GeneratorJobTest;
 import io.heterorag.tuning.training.ModClipJobTest;
 import io.quarkus.grpc.GrpcClient;
 import io.quarkus.test.junit.QuarkusTest;
@@ -85,6 +86,66 @@ class TrainingJobTest {
         assertEquals("image_encoder", announced.getKind());
         assertEquals(job.getBundlePath(), announced.getBundleUri());
         assertFalse(announced.getMetricsMap().isEmpty());
+    }
+
+    @Test
+    void aGeneratorJobTrainsIsRecordedAndItsModelAnnounced() throws Exception {
+        Path dir = Files.createTempDirectory(Path.of(System.getProperty("java.io.tmpdir")), "job");
+        Path examples = GeneratorJobTest.examples(dir, 32);
+        Job started = tuning.startJob(StartJobRequest.newBuilder().setKind("generator")
+                .putParameters("train", examples.toString()).putParameters("eval", examples.toString())
+                .putParameters("epochs", "2").putParameters("batch_size", "16").putParameters("hidden", "32")
+                .putParameters("layers", "1").putParameters("heads", "2").putParameters("context", "96")
+                .putParameters("image_size", "32").build());
+        assertEquals("queued", started.getState());
+        assertEquals("96", started.getParametersOrThrow("context"), "given parameters are kept");
+        assertEquals("0.001", started.getParametersOrThrow("learning_rate"), "defaults are filled in and recorded");
+
+        Job job = awaitEnd(started, Duration.ofMinutes(3));
+        assertEquals("succeeded", job.getState(), job.getError());
+        assertTrue(job.getMetricsOrThrow("parity_max_abs_diff") <= 1e-4, job.getMetricsMap().toString());
+        assertTrue(job.getMetricsMap().containsKey("closed_accuracy"));
+        assertTrue(job.getMetricsMap().containsKey("final_loss"));
+        assertTrue(Files.exists(Path.of(job.getBundlePath(), "decoder_model_merged.onnx")));
+        assertTrue(job.getModel().startsWith("heterorag-vlm@"));
+        String model = job.getModel();
+        assertEquals(0.0, job.getMetricsOrThrow("previous_closed_accuracy"), "no generator was registered before");
+        assertTrue(job.getMetricsOrThrow("closed_accuracy") > 0, job.getMetricsMap().toString());
+        assertTrue(job.getPromoted(), "a first generator with any right answer beats 'none'");
+        assertTrue(tuning.listModels(ListModelsRequest.getDefaultInstance()).getModelsList().stream()
+                .anyMatch(m -> (m.getName() + "@" + m.getVersion()).equals(model) && m.getKind().equals("generator")));
+
+        ModelAnnouncement announced = announcement(model, System.nanoTime() + Duration.ofMinutes(1).toNanos());
+        assertEquals("generator", announced.getKind());
+        assertEquals(Modality.MODALITY_UNSPECIFIED, announced.getModality());
+        assertEquals(job.getBundlePath(), announced.getBundleUri());
+        assertEquals(job.getMetricsOrThrow("closed_accuracy"), announced.getMetricsOrThrow("closed_accuracy"), 1e-9);
+    }
+
+    private Job awaitEnd(Job started, Duration limit) throws InterruptedException {
+        Job job = started;
+        long end = System.nanoTime() + limit.toNanos();
+        while (!job.getState().equals("succeeded") && !job.getState().equals("failed")) {
+            assertTrue(System.nanoTime() < end, "job did not finish: " + job);
+            Thread.sleep(250);
+            job = tuning.getJob(GetJobRequest.newBuilder().setJobId(started.getJobId()).build());
+        }
+        return job;
+    }
+
+    private static ModelAnnouncement announcement(String model, long end) throws Exception {
+        try (KafkaConsumer<String, byte[]> c = consumer()) {
+            c.subscribe(List.of("heterorag.models"));
+            while (true) {
+                assertTrue(System.nanoTime() < end, "no announcement of " + model);
+                for (ConsumerRecord<String, byte[]> r : c.poll(Duration.ofMillis(500))) {
+                    ModelAnnouncement a = ModelAnnouncement.parseFrom(r.value());
+                    if ((a.getName() + "@" + a.getVersion()).equals(model)) {
+                        return a;
+                    }
+                }
+            }
+        }
     }
 
     static KafkaConsumer<String, byte[]> consumer() {

@@ -89,6 +89,14 @@ class TuningGrpcServiceTest {
         assertStatus(Status.Code.INVALID_ARGUMENT, "needs a modality", () -> tuning.startJob(StartJobRequest.newBuilder().setKind("modclip").build()));
         assertStatus(Status.Code.INVALID_ARGUMENT, "readable pairs file", () -> tuning.startJob(StartJobRequest.newBuilder()
                 .setKind("modclip").setModality(io.heterorag.proto.v1.Modality.RADIOLOGY).putParameters("train", "/nope").build()));
+        assertStatus(Status.Code.INVALID_ARGUMENT, "leave the modality unset", () -> tuning.startJob(StartJobRequest.newBuilder()
+                .setKind("generator").setModality(io.heterorag.proto.v1.Modality.RADIOLOGY).build()));
+        assertStatus(Status.Code.INVALID_ARGUMENT, "hidden a multiple of heads", () -> tuning.startJob(StartJobRequest.newBuilder()
+                .setKind("generator").putParameters("hidden", "30").putParameters("heads", "4").build()));
+        assertStatus(Status.Code.INVALID_ARGUMENT, "not a number", () -> tuning.startJob(StartJobRequest.newBuilder()
+                .setKind("generator").putParameters("epochs", "many").build()));
+        assertStatus(Status.Code.INVALID_ARGUMENT, "readable examples file", () -> tuning.startJob(StartJobRequest.newBuilder()
+                .setKind("generator").putParameters("train", "/nope").build()));
         assertStatus(Status.Code.NOT_FOUND, "no job", () -> tuning.getJob(io.heterorag.proto.v1.GetJobRequest.newBuilder().setJobId("x").build()));
         assertStatus(Status.Code.UNIMPLEMENTED, "not implemented", () -> tuning.listPreferencePairs(
                 io.heterorag.proto.v1.ListPreferencePairsRequest.getDefaultInstance()));
