@@ -3,7 +3,6 @@ package io.heterorag.generation.grpc;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
-import io.heterorag.generation.pipeline.ExtractiveAnswerer;
 import io.heterorag.generation.pipeline.RagPipeline;
 import io.heterorag.proto.v1.AnswerEvent;
 import io.heterorag.proto.v1.AnswerRequest;
@@ -30,7 +29,8 @@ public class ClinicalRagGrpcService extends ClinicalRagGrpc.ClinicalRagImplBase 
         AnswerResponse res;
         try {
             res = pipeline.run(req, evidence -> {
-            }).response();
+            }, segment -> {
+            });
         } catch (RuntimeException e) {
             out.onError(toStatus(req, e));
             return;
@@ -42,20 +42,19 @@ public class ClinicalRagGrpcService extends ClinicalRagGrpc.ClinicalRagImplBase 
 
     @Override
     public void streamAnswer(AnswerRequest req, StreamObserver<AnswerEvent> out) {
-        RagPipeline.Result result;
+        AnswerResponse res;
         try {
-            result = pipeline.run(req, evidence -> out.onNext(AnswerEvent.newBuilder().setEvidence(evidence).build()));
+            // evidence, then each segment as the answerer produces it, then the response
+            res = pipeline.run(req, evidence -> out.onNext(AnswerEvent.newBuilder().setEvidence(evidence).build()),
+                    s -> out.onNext(AnswerEvent.newBuilder().setSegment(AnswerSegment.newBuilder().setText(s.text())
+                            .addAllCitations(s.citations())).build()));
         } catch (RuntimeException e) {
             out.onError(toStatus(req, e));
             return;
         }
-        for (ExtractiveAnswerer.Segment s : result.segments()) {
-            out.onNext(AnswerEvent.newBuilder().setSegment(AnswerSegment.newBuilder().setText(s.text())
-                    .addAllCitations(s.citations())).build());
-        }
-        out.onNext(AnswerEvent.newBuilder().setDone(result.response()).build());
+        out.onNext(AnswerEvent.newBuilder().setDone(res).build());
         out.onCompleted();
-        log(req, result.response());
+        log(req, res);
     }
 
     private static StatusRuntimeException toStatus(AnswerRequest req, RuntimeException e) {
@@ -70,8 +69,10 @@ public class ClinicalRagGrpcService extends ClinicalRagGrpc.ClinicalRagImplBase 
 
     // ids and sizes only: questions, images and answers are patient data
     private static void log(AnswerRequest req, AnswerResponse res) {
-        Log.infof("answered request=%s trace=%s image_bytes=%d question_chars=%d reports=%d knowledge=%d",
-                req.getRequestId(), res.getTraceId(), req.getImage().getData().size(), req.getQuestion().length(),
-                res.getReportsCount(), res.getKnowledgeCount());
+        Log.infof("answered request=%s trace=%s answerer=%s image_bytes=%d question_chars=%d reports=%d knowledge=%d "
+                + "answer_chars=%d prompt_tokens=%d generated_tokens=%d evidence_dropped=%d finish=%s",
+                req.getRequestId(), res.getTraceId(), res.getModels().getAnswerer(), req.getImage().getData().size(),
+                req.getQuestion().length(), res.getReportsCount(), res.getKnowledgeCount(), res.getAnswer().length(),
+                res.getPromptTokens(), res.getGeneratedTokens(), res.getEvidenceDropped(), res.getFinishReason());
     }
 }

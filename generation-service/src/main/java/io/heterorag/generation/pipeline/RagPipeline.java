@@ -18,7 +18,10 @@ import io.grpc.Context;
 import io.grpc.Deadline;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import io.heterorag.generation.answer.Answerer;
+import io.heterorag.generation.answer.ServedAnswerer;
 import io.heterorag.generation.trace.TracePublisher;
+import io.heterorag.proto.v1.AnswerOptions;
 import io.heterorag.proto.v1.AnswerRequest;
 import io.heterorag.proto.v1.AnswerResponse;
 import io.heterorag.proto.v1.Corpus;
@@ -46,9 +49,10 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 /**
  * The method's inference pipeline, one request at a time: reports for the image (ModCLIP of the
- * modality) → queries per corpus (MQG) → knowledge per query (top-k kept) → answer. Each stage runs
- * under the request's deadline and its own budget; a failing stage fails the request with a status
- * that names the stage. Every answered request is published as a trace.
+ * modality) → queries per corpus (MQG) → knowledge per query (top-k kept) → answer (the served
+ * {@link Answerer}). Each stage runs under the request's deadline and its own budget; a failing stage
+ * fails the request with a status that names the stage. Every answered request is published as a
+ * trace; an evidence-only request ends after the knowledge stage, without an answer or a trace.
  */
 @ApplicationScoped
 public class RagPipeline {
@@ -57,7 +61,7 @@ public class RagPipeline {
     private final QueryGenGrpc.QueryGenBlockingStub querygen;
     private final TracePublisher traces;
     private final MeterRegistry metrics;
-    private final ExtractiveAnswerer answerer = new ExtractiveAnswerer();
+    private final ServedAnswerer answerers;
 
     @ConfigProperty(name = "heterorag.generation.default-deadline-ms", defaultValue = "30000")
     long defaultDeadlineMs;
@@ -71,26 +75,36 @@ public class RagPipeline {
     int knowledgePerQuery;
 
     public RagPipeline(@GrpcClient("retrieval") RetrievalGrpc.RetrievalBlockingStub retrieval,
-            @GrpcClient("querygen") QueryGenGrpc.QueryGenBlockingStub querygen, TracePublisher traces, MeterRegistry metrics) {
+            @GrpcClient("querygen") QueryGenGrpc.QueryGenBlockingStub querygen, TracePublisher traces, MeterRegistry metrics,
+            ServedAnswerer answerers) {
         this.retrieval = retrieval;
         this.querygen = querygen;
         this.traces = traces;
         this.metrics = metrics;
+        this.answerers = answerers;
     }
 
-    /** The response plus the answer's segments (for streaming). */
-    public record Result(AnswerResponse response, List<ExtractiveAnswerer.Segment> segments) {
-    }
-
-    /** Throws StatusRuntimeException with a message for bad input and for failed stages. */
-    public Result run(AnswerRequest req, Consumer<Evidence> onEvidence) {
+    /**
+     * Answers; {@code onEvidence} gets the evidence once the knowledge stage is done, {@code onSegment}
+     * the answer's segments as the answerer produces them. Throws StatusRuntimeException with a
+     * message for bad input and for failed stages.
+     */
+    public AnswerResponse run(AnswerRequest req, Consumer<Evidence> onEvidence, Consumer<Answerer.Segment> onSegment) {
         validate(req);
+        // the answerer this request started with serves it to the end, even if another is swapped in meanwhile
+        try (ServedAnswerer.Lease lease = answerers.acquire()) {
+            return run(req, lease.answerer(), onEvidence, onSegment);
+        }
+    }
+
+    private AnswerResponse run(AnswerRequest req, Answerer answerer, Consumer<Evidence> onEvidence,
+            Consumer<Answerer.Segment> onSegment) {
         long started = System.nanoTime();
         Deadline deadline = deadline(req);
         Modality requested = req.getModality();
         Task task = req.getTask() == Task.TASK_UNSPECIFIED ? Task.OPEN_VQA : req.getTask();
         List<StageLatency> latencies = new ArrayList<>();
-        ModelVersions.Builder models = ModelVersions.newBuilder().setAnswerer(ExtractiveAnswerer.ID);
+        ModelVersions.Builder models = ModelVersions.newBuilder().setAnswerer(answerer.id());
 
         RetrieveReportsResponse r = req.getOptions().getSkipReports() ? RetrieveReportsResponse.getDefaultInstance()
                 : stage("reports", latencies, deadline, () -> retrieval.withDeadline(stageDeadline(deadline))
@@ -123,15 +137,24 @@ public class RagPipeline {
         onEvidence.accept(Evidence.newBuilder().addAllReports(reports).addAllKnowledge(knowledge)
                 .addAllQueries(q.getQueriesList()).build());
 
-        ExtractiveAnswerer.Answer answer = stage("answer", latencies, deadline, () -> answerer.answer(task, reports, knowledge));
+        AnswerResponse.Builder response = AnswerResponse.newBuilder().addAllReports(reports).addAllKnowledge(knowledge)
+                .addAllQueries(q.getQueriesList()).setModels(models).setModality(modality).setReportsChosenK(r.getChosenK());
+        if (req.getOptions().getEvidenceOnly()) {
+            // no answer is written, so there is nothing to trace
+            latencies.add(StageLatency.newBuilder().setStage("total").setMillis((System.nanoTime() - started) / 1e6).build());
+            return response.addAllLatencies(latencies).build();
+        }
+
+        Answerer.Question question = new Answerer.Question(task, req.getQuestion(), req.getOptions(), req.getImage(), reports, knowledge);
+        Answerer.Answer answer = stage("answer", latencies, deadline, () -> answerer.answer(question, deadline, onSegment));
         latencies.add(StageLatency.newBuilder().setStage("total").setMillis((System.nanoTime() - started) / 1e6).build());
 
-        String traceId = UUID.randomUUID().toString();
-        AnswerResponse response = AnswerResponse.newBuilder().setTraceId(traceId).setAnswer(answer.text())
-                .addAllCandidates(answer.candidates()).addAllReports(reports).addAllKnowledge(knowledge)
-                .addAllQueries(q.getQueriesList()).addAllLatencies(latencies).setModels(models).setModality(modality).setReportsChosenK(r.getChosenK()).build();
-        traces.publish(trace(req, response, task));
-        return new Result(response, answer.segments());
+        response.setTraceId(UUID.randomUUID().toString()).setAnswer(answer.text()).addAllCandidates(answer.candidates())
+                .addAllLatencies(latencies).setEvidenceDropped(answer.evidenceDropped()).setFinishReason(answer.finishReason())
+                .setPromptTokens(answer.promptTokens()).setGeneratedTokens(answer.generatedTokens());
+        AnswerResponse done = response.build();
+        traces.publish(trace(req, done, task));
+        return done;
     }
 
     private void validate(AnswerRequest req) {
@@ -158,6 +181,45 @@ public class RagPipeline {
         }
         if (req.getTask() != Task.REPORT_GENERATION && req.getQuestion().isBlank()) {
             throw invalid("question is empty (required for VQA tasks)");
+        }
+        validateGeneration(req.getOptions());
+    }
+
+    /** The generation options' ranges (proto AnswerOptions); checked whichever answerer serves, so a request is valid everywhere. */
+    static void validateGeneration(AnswerOptions o) {
+        long maxNewTokens = Integer.toUnsignedLong(o.getMaxNewTokens());
+        if (maxNewTokens > 1024) {
+            throw invalid("options.max_new_tokens must be in 0..1024 (0: the generator's default), not " + maxNewTokens);
+        }
+        if (!(o.getTemperature() >= 0 && o.getTemperature() <= 2)) {
+            throw invalid("options.temperature must be in 0..2 (0: greedy), not " + o.getTemperature());
+        }
+        if (!(o.getTopP() >= 0 && o.getTopP() <= 1)) {
+            throw invalid("options.top_p must be in 0..1 (0: off), not " + o.getTopP());
+        }
+        long topK = Integer.toUnsignedLong(o.getTopK());
+        if (topK > 1000) {
+            throw invalid("options.top_k must be in 0..1000 (0: off), not " + topK);
+        }
+        float penalty = o.getRepetitionPenalty();
+        if (!(penalty == 0 || penalty >= 1 && penalty <= 2)) {
+            throw invalid("options.repetition_penalty must be 0 (the generator's default) or in 1..2, not " + penalty);
+        }
+        checkStrings("options.stop", o.getStopList(), 4);
+        checkStrings("options.closed_answers", o.getClosedAnswersList(), 32);
+        if (o.getClosedAnswersList().stream().anyMatch(String::isBlank)) {
+            throw invalid("options.closed_answers: an answer must not be blank");
+        }
+    }
+
+    private static void checkStrings(String field, List<String> values, int most) {
+        if (values.size() > most) {
+            throw invalid(field + " takes at most " + most + " strings, not " + values.size());
+        }
+        for (String v : values) {
+            if (v.isEmpty() || v.length() > 64) {
+                throw invalid(field + ": each string must have 1..64 characters, not " + v.length());
+            }
         }
     }
 

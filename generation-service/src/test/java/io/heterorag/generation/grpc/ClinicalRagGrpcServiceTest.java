@@ -4,6 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
 import java.util.function.Function;
 
 import com.google.protobuf.ByteString;
@@ -53,6 +56,34 @@ class ClinicalRagGrpcServiceTest {
                     .setData(ByteString.copyFrom(new byte[33 * 1024 * 1024]))).build()));
         }
         RestAssured.get("/q/health/live").then().statusCode(200);
+    }
+
+    @Test
+    void outOfRangeGenerationOptionsAreRefusedNamingTheField() {
+        List<Map.Entry<String, AnswerOptions.Builder>> bad = List.of(
+                Map.entry("options.max_new_tokens must be in 0..1024", AnswerOptions.newBuilder().setMaxNewTokens(1025)),
+                Map.entry("not 4294967295", AnswerOptions.newBuilder().setMaxNewTokens(-1)), // uint32 on the wire
+                Map.entry("options.temperature must be in 0..2", AnswerOptions.newBuilder().setTemperature(2.5f)),
+                Map.entry("options.temperature", AnswerOptions.newBuilder().setTemperature(Float.NaN)),
+                Map.entry("options.top_p must be in 0..1", AnswerOptions.newBuilder().setTopP(1.01f)),
+                Map.entry("options.top_p", AnswerOptions.newBuilder().setTopP(-0.1f)),
+                Map.entry("options.top_k must be in 0..1000", AnswerOptions.newBuilder().setTopK(1001)),
+                Map.entry("options.repetition_penalty must be 0", AnswerOptions.newBuilder().setRepetitionPenalty(0.5f)),
+                Map.entry("options.repetition_penalty", AnswerOptions.newBuilder().setRepetitionPenalty(2.1f)),
+                Map.entry("options.stop takes at most 4", AnswerOptions.newBuilder().addAllStop(List.of("a", "b", "c", "d", "e"))),
+                Map.entry("options.stop: each string must have 1..64 characters", AnswerOptions.newBuilder().addStop("")),
+                Map.entry("options.stop: each string", AnswerOptions.newBuilder().addStop("x".repeat(65))),
+                Map.entry("options.closed_answers takes at most 32", AnswerOptions.newBuilder()
+                        .addAllClosedAnswers(Collections.nCopies(33, "yes"))),
+                Map.entry("options.closed_answers: each string", AnswerOptions.newBuilder().addClosedAnswers("y".repeat(65))),
+                Map.entry("options.closed_answers: an answer must not be blank", AnswerOptions.newBuilder().addClosedAnswers(" ")));
+        for (var b : bad) {
+            assertStatus(Status.Code.INVALID_ARGUMENT, b.getKey(), () -> rag.streamAnswer(valid().setOptions(b.getValue()).build()).next());
+        }
+        // in range, edges included: refused only later, by the (absent) retrieval service
+        assertStatus(Status.Code.UNAVAILABLE, "stage reports", () -> rag.answer(valid().setOptions(AnswerOptions.newBuilder()
+                .setMaxNewTokens(1024).setTemperature(2).setTopP(1).setTopK(1000).setRepetitionPenalty(1).addStop("\n")
+                .addAllClosedAnswers(List.of("left", "right"))).build()));
     }
 
     @Test

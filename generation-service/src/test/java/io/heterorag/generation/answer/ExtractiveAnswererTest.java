@@ -1,4 +1,4 @@
-package io.heterorag.generation.pipeline;
+package io.heterorag.generation.answer;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -29,7 +29,7 @@ class ExtractiveAnswererTest {
         List<KnowledgeHit> knowledge = List.of(k("t1#0", "Pulmonary Hamartoma", "q1"), k("t2#0", "Carcinoid", "q1"),
                 k("t3#0", "Carcinoid", "q2"), k("t4#0", "Tuberculoma", "q2"));
         List<ReportHit> reports = List.of(r("r1", 0.9f, "pulmonary hamartoma"), r("r2", 0.8f, "Lymphoma"));
-        ExtractiveAnswerer.Answer a = answerer.answer(Task.OPEN_VQA, reports, knowledge);
+        Answerer.Answer a = answerer.answer(Task.OPEN_VQA, reports, knowledge);
         List<RankedAnswer> c = a.candidates();
         // Carcinoid: 1/2 + 1/1 = 1.5; Hamartoma: 1 + 0.5*0.9/2 = 1.225; Tuberculoma 0.5; Lymphoma 0.2
         assertEquals(List.of("Carcinoid", "Pulmonary Hamartoma", "Tuberculoma", "Lymphoma"),
@@ -44,13 +44,13 @@ class ExtractiveAnswererTest {
     void graphEntriesAreEvidenceButNotCandidates() {
         KnowledgeHit term = KnowledgeHit.newBuilder().setCorpus(Corpus.GRAPH).setId("term:c1").setTitle("Neoplasm, benign")
                 .setQuery("nodule,related_to").build();
-        ExtractiveAnswerer.Answer a = answerer.answer(Task.OPEN_VQA, List.of(), List.of(term, k("t1#0", "Pulmonary Hamartoma", "q1")));
+        Answerer.Answer a = answerer.answer(Task.OPEN_VQA, List.of(), List.of(term, k("t1#0", "Pulmonary Hamartoma", "q1")));
         assertEquals(List.of("Pulmonary Hamartoma"), a.candidates().stream().map(RankedAnswer::getText).toList());
     }
 
     @Test
     void reportGenerationReturnsTheClosestReportAndNoEvidenceMeansNoCandidate() {
-        ExtractiveAnswerer.Answer a = answerer.answer(Task.REPORT_GENERATION, List.of(r("r1", 0.9f, "x")), List.of());
+        Answerer.Answer a = answerer.answer(Task.REPORT_GENERATION, List.of(r("r1", 0.9f, "x")), List.of());
         assertEquals("report r1", a.text());
         assertEquals(List.of("r1"), a.segments().get(0).citations());
         assertTrue(answerer.answer(Task.OPEN_VQA, List.of(), List.of()).candidates().isEmpty());

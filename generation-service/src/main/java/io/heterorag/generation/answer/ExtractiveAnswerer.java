@@ -1,4 +1,4 @@
-package io.heterorag.generation.pipeline;
+package io.heterorag.generation.answer;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -7,7 +7,9 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Consumer;
 
+import io.grpc.Deadline;
 import io.heterorag.proto.v1.Corpus;
 import io.heterorag.proto.v1.KnowledgeHit;
 import io.heterorag.proto.v1.RankedAnswer;
@@ -21,7 +23,7 @@ import io.heterorag.proto.v1.Task;
  * answers with the best one, citing the evidence behind it. For report generation it returns the
  * closest retrieved report. It never writes text that is not in the evidence.
  */
-public final class ExtractiveAnswerer {
+public final class ExtractiveAnswerer implements Answerer {
 
     public static final String ID = "extractive-evidence-ranker@1";
 
@@ -31,25 +33,31 @@ public final class ExtractiveAnswerer {
      */
     static final double REPORT_WEIGHT = 0.5;
 
-    /** An answer: the text, its segments with citations, and the ranked candidates. */
-    public record Answer(String text, List<Segment> segments, List<RankedAnswer> candidates) {
+    @Override
+    public String id() {
+        return ID;
     }
 
-    public record Segment(String text, List<String> citations) {
+    /** Ranking is immediate: the deadline was checked when the stage started, and all segments come at once. */
+    @Override
+    public Answer answer(Question q, Deadline deadline, Consumer<Segment> onSegment) {
+        Answer a = answer(q.task(), q.reports(), q.knowledge());
+        a.segments().forEach(onSegment);
+        return a;
     }
 
     public Answer answer(Task task, List<ReportHit> reports, List<KnowledgeHit> knowledge) {
         List<RankedAnswer> candidates = rank(reports, knowledge);
         if (task == Task.REPORT_GENERATION) {
             if (reports.isEmpty()) {
-                return new Answer("No similar report was found.", List.of(new Segment("No similar report was found.", List.of())), candidates);
+                return answer("No similar report was found.", List.of(new Segment("No similar report was found.", List.of())), candidates);
             }
             ReportHit best = reports.get(0);
-            return new Answer(best.getText(), List.of(new Segment(best.getText(), List.of(best.getId()))), candidates);
+            return answer(best.getText(), List.of(new Segment(best.getText(), List.of(best.getId()))), candidates);
         }
         if (candidates.isEmpty()) {
             String none = "The retrieved evidence names no candidate answer.";
-            return new Answer(none, List.of(new Segment(none, List.of())), candidates);
+            return answer(none, List.of(new Segment(none, List.of())), candidates);
         }
         List<Segment> segments = new ArrayList<>();
         RankedAnswer top = candidates.get(0);
@@ -65,7 +73,11 @@ public final class ExtractiveAnswerer {
         }
         StringBuilder text = new StringBuilder();
         segments.forEach(s -> text.append(s.text()));
-        return new Answer(text.toString(), segments, candidates);
+        return answer(text.toString(), segments, candidates);
+    }
+
+    private static Answer answer(String text, List<Segment> segments, List<RankedAnswer> candidates) {
+        return new Answer(text, segments, candidates, "", 0, 0, 0);
     }
 
     /**

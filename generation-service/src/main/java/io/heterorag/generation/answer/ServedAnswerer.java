@@ -1,0 +1,213 @@
+package io.heterorag.generation.answer;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+
+import jakarta.annotation.PreDestroy;
+import jakarta.inject.Inject;
+import jakarta.inject.Singleton;
+
+import ai.onnxruntime.OrtSession;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import io.heterorag.model.bundle.ExecutionProviders;
+import io.heterorag.model.generation.Generator;
+import io.heterorag.model.generation.OnnxGenerator;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.quarkus.logging.Log;
+import io.quarkus.runtime.Startup;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+
+/**
+ * The answerer the service serves now: the generator bundle of heterorag.models.generator-bundle
+ * (OnnxGenerator on heterorag.models.execution-provider, batching up to
+ * heterorag.models.generator-max-batch requests), else the extractive answerer; a generator announced on
+ * heterorag.models replaces it. A swap is atomic: a request holds the answerer it started with
+ * ({@link #acquire}) and the replaced one is closed when its last request has finished.
+ */
+@Singleton
+@Startup
+public class ServedAnswerer {
+
+    /** Loads a generator bundle on an execution provider (OnnxGenerator in the service; a seam for tests). */
+    @FunctionalInterface
+    public interface GeneratorLoader {
+        Generator load(Path bundle, String executionProvider);
+    }
+
+    /** Answer budget when neither the configuration nor generation_config.json gives one. */
+    static final int FALLBACK_MAX_NEW_TOKENS = 128;
+
+    private final AtomicReference<Handle> current = new AtomicReference<>();
+    private final GeneratorLoader loader;
+    private final String provider;
+    private final int defaultMaxNewTokens;
+    private final GenerationMetrics metrics;
+
+    @Inject
+    public ServedAnswerer(@ConfigProperty(name = "heterorag.models.generator-bundle") Optional<String> bundle,
+            @ConfigProperty(name = "heterorag.models.execution-provider", defaultValue = "auto") String provider,
+            @ConfigProperty(name = "heterorag.models.intra-op-threads", defaultValue = "0") int threads,
+            @ConfigProperty(name = "heterorag.models.generator-max-batch", defaultValue = "8") int maxBatch,
+            @ConfigProperty(name = "heterorag.models.generator-admission-window-micros", defaultValue = "2000") long windowMicros,
+            @ConfigProperty(name = "heterorag.generation.max-new-tokens", defaultValue = "0") int defaultMaxNewTokens,
+            MeterRegistry registry) {
+        this(onnx(threads, new OnnxGenerator.Batching(maxBatch, Duration.ofNanos(windowMicros * 1000))), provider,
+                defaultMaxNewTokens, new GenerationMetrics(registry));
+        Optional<Path> dir = bundle.map(String::strip).filter(s -> !s.isEmpty()).map(Path::of);
+        Answerer initial = dir.<Answerer>map(this::generative).orElseGet(ExtractiveAnswerer::new);
+        current.set(new Handle(initial));
+        metrics.follow(initial);
+        Log.infof("answerer: %s", current.get().answerer.id());
+    }
+
+    /** OnnxGenerator on the configured execution provider, batching concurrent requests. */
+    public static GeneratorLoader onnx(int threads, OnnxGenerator.Batching batching) {
+        if (batching.maxBatch() < 1) {
+            throw new IllegalArgumentException("heterorag.models.generator-max-batch must be at least 1, not " + batching.maxBatch());
+        }
+        return (bundle, provider) -> {
+            ExecutionProviders.Choice ep = ExecutionProviders.choose(provider, threads);
+            try (OrtSession.SessionOptions options = ep.options()) {
+                OnnxGenerator g = OnnxGenerator.load(bundle, ep, batching);
+                Log.infof("generator %s on the %s execution provider, batches of up to %d", g.id(), ep.provider(), batching.maxBatch());
+                return g;
+            }
+        };
+    }
+
+    /** Serves {@code initial}; generators announced later are loaded with {@code loader}. */
+    public ServedAnswerer(Answerer initial, GeneratorLoader loader, String provider, int defaultMaxNewTokens,
+            GenerationMetrics metrics) {
+        this(loader, provider, defaultMaxNewTokens, metrics);
+        current.set(new Handle(initial));
+        metrics.follow(initial);
+    }
+
+    private ServedAnswerer(GeneratorLoader loader, String provider, int defaultMaxNewTokens, GenerationMetrics metrics) {
+        this.loader = loader;
+        this.provider = provider;
+        this.defaultMaxNewTokens = defaultMaxNewTokens;
+        this.metrics = metrics;
+    }
+
+    /** The answerer for one request; close the lease when the request is done with it. */
+    public Lease acquire() {
+        while (true) {
+            Handle h = current.get();
+            if (h.retain()) {
+                return new Lease(h);
+            }
+            // swapped out and closed between get and retain: the new one is current
+        }
+    }
+
+    /** Id of the answerer new requests get. */
+    public String id() {
+        return current.get().answerer.id();
+    }
+
+    /** Loads the generator bundle and serves it from the next request on. Throws when it does not load. */
+    public void swapTo(Path bundle) {
+        swap(generative(bundle));
+    }
+
+    /** Serves {@code next} from the next request on; the replaced answerer is closed after its last request. */
+    public void swap(Answerer next) {
+        Handle old = current.getAndSet(new Handle(next));
+        metrics.follow(next);
+        Log.infof("answerer: %s (was %s)", next.id(), old.answerer.id());
+        old.release();
+    }
+
+    private GenerativeAnswerer generative(Path bundle) {
+        int maxNew = defaultMaxNewTokens > 0 ? defaultMaxNewTokens : bundleMaxNewTokens(bundle);
+        Generator g = loader.load(bundle, provider);
+        Log.infof("generator %s (%s) loaded from %s: context %d tokens, answers of up to %d tokens by default", g.id(), g.family(),
+                bundle, g.contextLength(), maxNew);
+        return new GenerativeAnswerer(g, maxNew, metrics);
+    }
+
+    /** generation_config.json's max_new_tokens: the answer budget options.max_new_tokens = 0 means. */
+    static int bundleMaxNewTokens(Path bundle) {
+        Path file = bundle.resolve("generation_config.json");
+        try {
+            JsonObject o = JsonParser.parseString(Files.readString(file)).getAsJsonObject();
+            if (o.has("max_new_tokens") && o.get("max_new_tokens").getAsInt() > 0) {
+                return o.get("max_new_tokens").getAsInt();
+            }
+        } catch (IOException | RuntimeException e) {
+            throw new IllegalArgumentException("generator bundle " + bundle + ": cannot read max_new_tokens from " + file + ": "
+                    + e.getMessage(), e);
+        }
+        return FALLBACK_MAX_NEW_TOKENS;
+    }
+
+    public GenerationMetrics metrics() {
+        return metrics;
+    }
+
+    @PreDestroy
+    void close() {
+        current.get().release();
+    }
+
+    /** An answerer and its users; the count includes one for being current. */
+    private static final class Handle {
+        final Answerer answerer;
+        final AtomicInteger users = new AtomicInteger(1);
+
+        Handle(Answerer answerer) {
+            this.answerer = answerer;
+        }
+
+        boolean retain() {
+            int n;
+            do {
+                n = users.get();
+                if (n == 0) {
+                    return false;
+                }
+            } while (!users.compareAndSet(n, n + 1));
+            return true;
+        }
+
+        void release() {
+            if (users.decrementAndGet() == 0) {
+                try {
+                    answerer.close();
+                    Log.infof("answerer %s closed", answerer.id());
+                } catch (RuntimeException e) {
+                    Log.warnf("closing answerer %s failed: %s", answerer.id(), e.getMessage());
+                }
+            }
+        }
+    }
+
+    /** One request's hold on an answerer. */
+    public static final class Lease implements AutoCloseable {
+        private final Handle handle;
+        private boolean closed;
+
+        private Lease(Handle handle) {
+            this.handle = handle;
+        }
+
+        public Answerer answerer() {
+            return handle.answerer;
+        }
+
+        @Override
+        public void close() {
+            if (!closed) {
+                closed = true;
+                handle.release();
+            }
+        }
+    }
+}
