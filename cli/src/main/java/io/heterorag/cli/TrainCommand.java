@@ -28,7 +28,8 @@ import io.heterorag.proto.v1.TuningGrpc;
  * <p>
  * {@code train generator --vqa DIR --medpix DIR [--full] [--epochs N] [--no-promote] [--json]}: writes the
  * generator's examples with the stack's evidence ({@link GeneratorExamples}), starts a generator job
- * and follows it; a promoted generator is awaited until generation-service answers with it.
+ * and follows it; a promoted generator is awaited until generation-service answers with it. {@code --examples DIR}
+ * trains on the train.jsonl/eval.jsonl an earlier run wrote there instead of collecting evidence again.
  */
 final class TrainCommand {
 
@@ -47,7 +48,7 @@ final class TrainCommand {
             case "modclip" -> modclip(channel, args);
             case "generator" -> generator(channel, args);
             default -> throw new Args.UsageException("usage: train modclip --modality M --data DIR [--epochs N] [--no-promote] [--json]\n"
-                    + "       train generator --vqa DIR --medpix DIR [--full] [--epochs N] [--no-promote] [--json]");
+                    + "       train generator --vqa DIR --medpix DIR [--full] [--examples DIR] [--epochs N] [--no-promote] [--json]");
         };
     }
 
@@ -73,15 +74,22 @@ final class TrainCommand {
         List<java.util.Map<String, List<GeneratorExamples.Example>>> parts = GeneratorExamples.collect(vqa, medpix);
         List<GeneratorExamples.Example> train = GeneratorExamples.choose(parts.get(0), GeneratorExamples.DEMO_TRAIN, full);
         List<GeneratorExamples.Example> eval = GeneratorExamples.choose(parts.get(1), GeneratorExamples.DEMO_EVAL, full);
-        Path dir = examplesDir();
+        String reuse = args.get("examples", null);
+        Path dir = reuse != null ? Path.of(reuse).toAbsolutePath() : examplesDir();
         ManagedChannel generation = ManagedChannelBuilder.forTarget(Main.env("HETERORAG_GENERATION", "127.0.0.1:9103"))
                 .usePlaintext().maxInboundMessageSize(64 << 20).build();
         try {
             var stub = ClinicalRagGrpc.newBlockingStub(generation);
-            System.err.println("collecting evidence for " + train.size() + " training and " + eval.size() + " evaluation examples ("
-                    + (full ? "all" : "demo subset; --full for all") + ") into " + dir);
-            GeneratorExamples.write(stub, train, dir.resolve("train.jsonl"));
-            GeneratorExamples.write(stub, eval, dir.resolve("eval.jsonl"));
+            if (reuse == null) {
+                System.err.println("collecting evidence for " + train.size() + " training and " + eval.size() + " evaluation examples ("
+                        + (full ? "all" : "demo subset; --full for all") + ") into " + dir);
+                GeneratorExamples.write(stub, train, dir.resolve("train.jsonl"));
+                GeneratorExamples.write(stub, eval, dir.resolve("eval.jsonl"));
+            } else if (!Files.isRegularFile(dir.resolve("train.jsonl")) || !Files.isRegularFile(dir.resolve("eval.jsonl"))) {
+                throw new IllegalArgumentException("--examples " + dir + " needs train.jsonl and eval.jsonl (written by an earlier run)");
+            } else {
+                System.err.println("training on the examples already written in " + dir);
+            }
             StartJobRequest.Builder req = StartJobRequest.newBuilder().setKind("generator")
                     .putParameters("train", dir.resolve("train.jsonl").toString())
                     .putParameters("eval", dir.resolve("eval.jsonl").toString());
