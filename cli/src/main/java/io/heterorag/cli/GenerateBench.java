@@ -24,7 +24,8 @@ import io.heterorag.model.generation.RagPrompt;
 import io.heterorag.model.image.ImageDecoder;
 
 /**
- * {@code bench generate [--bundle DIR] [--requests 16] [--concurrency 8] [--max-new-tokens 32] [--provider cpu] [--json]}:
+ * {@code bench generate [--bundle DIR] [--requests 16] [--concurrency 8] [--max-new-tokens 32] [--task report_generation]
+ * [--provider cpu] [--json]}:
  * the generator in-process on ONNX Runtime, greedy decoding of served-size RAG prompts on MedPix dev
  * images: one request at a time, then {@code concurrency} at once (decoded together by the
  * runtime's batching scheduler), with time to first token and whether batching changed any token.
@@ -42,6 +43,11 @@ final class GenerateBench {
         int requests = args.integer("requests", 16);
         int concurrency = args.integer("concurrency", 8);
         int maxNew = args.integer("max-new-tokens", 32);
+        // report generation by default: a trained model writes long answers there, short ones to questions
+        String task = args.get("task", "report_generation");
+        if (!List.of("report_generation", "open_vqa", "closed_vqa").contains(task)) {
+            throw new Args.UsageException("--task must be report_generation, open_vqa or closed_vqa");
+        }
         if (requests < 1 || concurrency < 1 || maxNew < 1) {
             throw new Args.UsageException("--requests, --concurrency and --max-new-tokens must be at least 1");
         }
@@ -56,7 +62,7 @@ final class GenerateBench {
             for (int i = 0; i < requests; i++) {
                 MedPix.ImageReport r = pairs.get(i % pairs.size());
                 // as served: two knowledge documents and a reference report, fitted to the context
-                RagPrompt prompt = new RagPrompt("open_vqa", QUESTION, List.of(),
+                RagPrompt prompt = new RagPrompt(task, task.equals("report_generation") ? "" : QUESTION, List.of(),
                         List.of(document(topics.get((2 * i) % topics.size())), document(topics.get((2 * i + 1) % topics.size()))),
                         List.of(pairs.get((i + 1) % pairs.size()).report()));
                 GenerationInput probe = new GenerationInput(ImageDecoder.decode(AtlasSources.read(r.path()), ""), "");
@@ -100,8 +106,11 @@ final class GenerateBench {
             out.put("requests", requests);
             out.put("concurrency", concurrency);
             out.put("max_new_tokens", maxNew);
+            out.put("task", task);
             out.put("prompt_tokens_mean", round(single.stream().mapToInt(Generation::promptTokens).average().orElse(0)));
             out.put("generated_tokens", tokens(single));
+            double meanGenerated = (double) tokens(single) / requests;
+            out.put("generated_tokens_mean", round(meanGenerated));
             out.put("single_tokens_per_s", round(tokens(single) / singleSeconds));
             out.put("batched_tokens_per_s", round(tokens(batched) / batchedSeconds));
             out.put("speedup", Math.round(tokens(batched) / batchedSeconds / (tokens(single) / singleSeconds) * 100) / 100.0);
@@ -115,6 +124,10 @@ final class GenerateBench {
             ep.options().close();
         }
         Path file = Main.writeFigures("bench", "generate", out);
+        if (out.path("generated_tokens_mean").asDouble() < 8) {
+            System.err.println("note: the model ended its answers after " + out.path("generated_tokens_mean").asDouble()
+                    + " tokens on average: the rates are mostly prompt processing, not decoding");
+        }
         System.out.println(args.flag("json") ? out.toString() : out.toPrettyString());
         System.err.println("written to " + file);
         return 0;
