@@ -23,7 +23,8 @@ class GenerateBenchTest {
 
     @Test
     void theDefaultBundleIsTheNewestTrainedGeneratorAndNoneIsAClearError() throws Exception {
-        Path home = ROOT.resolve("home");
+        Files.createDirectories(ROOT);
+        Path home = Files.createTempDirectory(ROOT, "home"); // a fresh state folder each run
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> GenerateBench.newestTrained(home));
         assertTrue(e.getMessage().startsWith("no trained generator under "), e.getMessage());
         Path models = home.resolve("data/tuning/models");
