@@ -51,6 +51,9 @@ final class GenerateBench {
         if (requests < 1 || concurrency < 1 || maxNew < 1) {
             throw new Args.UsageException("--requests, --concurrency and --max-new-tokens must be at least 1");
         }
+        if (!Files.isDirectory(bundle)) {
+            throw new IllegalArgumentException("generator bundle " + bundle + " is not a directory");
+        }
         MedPix medpix = new MedPix(Path.of(args.get("data", Main.env("MEDPIX_DIR", "../shared/data/medpix-2.0"))));
         List<MedPix.ImageReport> pairs = medpix.reports("dev").stream().filter(r -> Files.exists(r.path())).limit(requests).toList();
         List<MedPix.Topic> topics = medpix.topics();
