@@ -35,8 +35,12 @@ final class BenchCommand {
         if (args.positional.size() == 1 && args.positional.get(0).equals("vectors")) {
             return VectorBench.run(args);
         }
+        if (args.positional.size() == 1 && args.positional.get(0).equals("generate")) {
+            return GenerateBench.run(args);
+        }
         if (args.positional.size() != 1 || !args.positional.get(0).equals("embed")) {
             throw new Args.UsageException("usage: bench embed [--json] [--requests N] [--concurrency N] [--image-bundle DIR]\n"
+                    + "       bench generate [--bundle DIR] [--requests 16] [--concurrency 8] [--max-new-tokens 32] [--json]\n"
                     + "       bench vectors --n N --dim D [--queries 100] [--candidates 100] [--json]");
         }
         int requests = args.integer("requests", 256);

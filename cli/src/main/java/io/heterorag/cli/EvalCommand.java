@@ -49,7 +49,10 @@ final class EvalCommand {
             case "diagnosis" -> diagnosis(channel, args);
             case "reports" -> reports(channel, args);
             case "knowledge" -> knowledge(channel, args);
-            default -> throw new Args.UsageException("usage: eval diagnosis|reports|knowledge --data DIR --split NAME [--json]");
+            case "vqa" -> GenerationEval.vqa(channel, args);
+            case "report-generation" -> GenerationEval.reportGeneration(channel, args);
+            default -> throw new Args.UsageException(
+                    "usage: eval diagnosis|reports|knowledge|vqa|report-generation --data DIR --split NAME [--json]");
         };
     }
 

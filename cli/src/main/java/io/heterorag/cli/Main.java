@@ -1,9 +1,14 @@
 package io.heterorag.cli;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import io.grpc.Status;
@@ -27,8 +32,12 @@ public final class Main {
               eval diagnosis --data DIR --split NAME [--json] [--no-image] [--limit N]
               eval reports --data DIR --split NAME [--modality radiology] [--json]
               eval knowledge --data DIR --split NAME [--json]
+              eval vqa --data DIR --split NAME|heldout [--limit N] [--no-retrieval] [--blank-image] [--json]
+              eval report-generation --data DIR --split NAME [--limit N] [--json]
               train modclip --modality M --data DIR [--epochs N] [--no-promote] [--json]
+              train generator --vqa DIR --medpix DIR [--full] [--examples DIR] [--epochs N] [--no-promote] [--json]
               bench embed [--json] [--requests 256] [--concurrency 8] [--image-bundle DIR]
+              bench generate [--bundle DIR] [--json]
               bench vectors --n N --dim D [--queries 100] [--candidates 100] [--json]
               bench ingest [--data DIR] [--split train] [--json]   (on a scratch stack of its own)""";
 
@@ -68,13 +77,13 @@ public final class Main {
                 case "eval" -> {
                     boolean reports = !rest.isEmpty() && (rest.get(0).equals("reports") || rest.get(0).equals("knowledge"));
                     endpoint = reports ? env("HETERORAG_RETRIEVAL", "127.0.0.1:9101") : env("HETERORAG_GENERATION", "127.0.0.1:9103");
-                    return withChannel(endpoint, ch -> EvalCommand.run(ch, new Args(rest, java.util.Set.of("json", "no-image"))));
+                    return withChannel(endpoint, ch -> EvalCommand.run(ch, new Args(rest, java.util.Set.of("json", "no-image", "no-retrieval", "blank-image"))));
                 }
                 case "train" -> {
                     endpoint = env("HETERORAG_TUNING", "127.0.0.1:9104");
                     return withChannel(endpoint, ch -> {
                         try {
-                            return TrainCommand.run(ch, new Args(rest, java.util.Set.of("json", "no-promote")));
+                            return TrainCommand.run(ch, new Args(rest, java.util.Set.of("json", "no-promote", "full")));
                         } catch (InterruptedException e) {
                             Thread.currentThread().interrupt();
                             return 1;
@@ -142,6 +151,23 @@ public final class Main {
                 Thread.currentThread().interrupt();
             }
         }
+    }
+
+    /** Writes figures to $HETERORAG_HOME/DIR/NAME.json (the launcher sets HETERORAG_HOME) and returns the file. */
+    static Path writeFigures(String dir, String name, ObjectNode figures) {
+        Path file = home().resolve(dir).resolve(name + ".json");
+        try {
+            Files.createDirectories(file.toAbsolutePath().getParent());
+            Files.writeString(file, figures.toPrettyString());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + file, e);
+        }
+        return file;
+    }
+
+    /** The launcher's state folder: HETERORAG_HOME (tests: the heterorag.home property), else ./.heterorag. */
+    static Path home() {
+        return Path.of(System.getProperty("heterorag.home", env("HETERORAG_HOME", ".heterorag")));
     }
 
     static String env(String name, String fallback) {

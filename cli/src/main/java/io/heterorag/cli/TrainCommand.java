@@ -7,10 +7,14 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
+import io.heterorag.proto.v1.AnswerOptions;
+import io.heterorag.proto.v1.ClinicalRagGrpc;
 import io.heterorag.proto.v1.GetJobRequest;
 import io.heterorag.proto.v1.Job;
 import io.heterorag.proto.v1.Modality;
@@ -21,34 +25,100 @@ import io.heterorag.proto.v1.TuningGrpc;
  * {@code train modclip --modality M --data DIR [--split train] [--eval-split dev] [--epochs N] [--no-promote] [--json]}:
  * writes the split's image–report pairs as report-repository JSONL, starts a ModCLIP job in
  * tuning-service and follows it to the end. A job that beats the serving model is promoted.
+ * <p>
+ * {@code train generator --vqa DIR --medpix DIR [--full] [--epochs N] [--no-promote] [--json]}: writes the
+ * generator's examples with the stack's evidence ({@link GeneratorExamples}), starts a generator job
+ * and follows it; a promoted generator is awaited until generation-service answers with it. {@code --examples DIR}
+ * trains on the train.jsonl/eval.jsonl an earlier run wrote there instead of collecting evidence again.
  */
 final class TrainCommand {
 
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** Job parameters passed through from the command line ("--batch-size" → "batch_size"). */
+    private static final List<String> MODCLIP_PARAMETERS = List.of("epochs", "batch-size", "learning-rate", "image-size", "dimension", "seed");
+    private static final List<String> GENERATOR_PARAMETERS = List.of("epochs", "batch-size", "learning-rate", "hidden", "layers", "heads",
+            "context", "image-size", "seed");
 
     private TrainCommand() {
     }
 
     static int run(ManagedChannel channel, Args args) throws InterruptedException {
-        if (args.positional.size() != 1 || !args.positional.get(0).equals("modclip")) {
-            throw new Args.UsageException("usage: train modclip --modality M --data DIR [--epochs N] [--no-promote] [--json]");
-        }
+        String what = args.positional.size() == 1 ? args.positional.get(0) : "";
+        return switch (what) {
+            case "modclip" -> modclip(channel, args);
+            case "generator" -> generator(channel, args);
+            default -> throw new Args.UsageException("usage: train modclip --modality M --data DIR [--epochs N] [--no-promote] [--json]\n"
+                    + "       train generator --vqa DIR --medpix DIR [--full] [--examples DIR] [--epochs N] [--no-promote] [--json]");
+        };
+    }
+
+    static int modclip(ManagedChannel channel, Args args) throws InterruptedException {
         Modality modality = Main.protoEnum(Modality.class, args.required("modality"), "radiology, ophthalmology, pathology");
         MedPix medpix = new MedPix(Path.of(args.required("data")));
-        Path dir = tempDir();
+        Path dir = tempDir("modclip-pairs");
         StartJobRequest.Builder req = StartJobRequest.newBuilder().setKind("modclip").setModality(modality)
                 .putParameters("train", pairs(medpix, args.get("split", "train"), dir).toString())
-                .putParameters("eval", pairs(medpix, args.get("eval-split", "dev"), dir).toString())
-                .putParameters("promote", String.valueOf(!args.flag("no-promote")));
-        for (String p : List.of("epochs", "batch-size", "learning-rate", "image-size", "dimension", "seed")) {
+                .putParameters("eval", pairs(medpix, args.get("eval-split", "dev"), dir).toString());
+        parameters(req, args, MODCLIP_PARAMETERS);
+        Job job = follow(TuningGrpc.newBlockingStub(channel), req.build());
+        if (job.getPromoted()) {
+            awaitServed(modality, job.getModel());
+        }
+        return print(job, args);
+    }
+
+    static int generator(ManagedChannel channel, Args args) throws InterruptedException {
+        Path vqa = Path.of(args.required("vqa"));
+        Path medpix = Path.of(args.required("medpix"));
+        boolean full = args.flag("full");
+        List<java.util.Map<String, List<GeneratorExamples.Example>>> parts = GeneratorExamples.collect(vqa, medpix);
+        List<GeneratorExamples.Example> train = GeneratorExamples.choose(parts.get(0), GeneratorExamples.DEMO_TRAIN, full);
+        List<GeneratorExamples.Example> eval = GeneratorExamples.choose(parts.get(1), GeneratorExamples.DEMO_EVAL, full);
+        String reuse = args.get("examples", null);
+        Path dir = reuse != null ? Path.of(reuse).toAbsolutePath() : examplesDir();
+        ManagedChannel generation = ManagedChannelBuilder.forTarget(Main.env("HETERORAG_GENERATION", "127.0.0.1:9103"))
+                .usePlaintext().maxInboundMessageSize(64 << 20).build();
+        try {
+            var stub = ClinicalRagGrpc.newBlockingStub(generation);
+            if (reuse == null) {
+                System.err.println("collecting evidence for " + train.size() + " training and " + eval.size() + " evaluation examples ("
+                        + (full ? "all" : "demo subset; --full for all") + ") into " + dir);
+                GeneratorExamples.write(stub, train, dir.resolve("train.jsonl"));
+                GeneratorExamples.write(stub, eval, dir.resolve("eval.jsonl"));
+            } else if (!Files.isRegularFile(dir.resolve("train.jsonl")) || !Files.isRegularFile(dir.resolve("eval.jsonl"))) {
+                throw new IllegalArgumentException("--examples " + dir + " needs train.jsonl and eval.jsonl (written by an earlier run)");
+            } else {
+                System.err.println("training on the examples already written in " + dir);
+            }
+            StartJobRequest.Builder req = StartJobRequest.newBuilder().setKind("generator")
+                    .putParameters("train", dir.resolve("train.jsonl").toString())
+                    .putParameters("eval", dir.resolve("eval.jsonl").toString());
+            parameters(req, args, GENERATOR_PARAMETERS);
+            Job job = follow(TuningGrpc.newBlockingStub(channel), req.build());
+            if (job.getPromoted()) {
+                awaitGenerator(stub, train.get(0), job.getModel());
+            }
+            return print(job, args);
+        } finally {
+            generation.shutdownNow();
+        }
+    }
+
+    /** Passes the named options through as job parameters, plus "promote". */
+    static void parameters(StartJobRequest.Builder req, Args args, List<String> names) {
+        for (String p : names) {
             String v = args.get(p, null);
             if (v != null) {
                 req.putParameters(p.replace('-', '_'), v);
             }
         }
-        TuningGrpc.TuningBlockingStub tuning = TuningGrpc.newBlockingStub(channel);
-        Job job = tuning.startJob(req.build());
-        System.err.println("job " + job.getJobId() + " started");
+        req.putParameters("promote", String.valueOf(!args.flag("no-promote")));
+    }
+
+    /** Starts the job and polls it to its end, printing progress to stderr. */
+    static Job follow(TuningGrpc.TuningBlockingStub tuning, StartJobRequest request) throws InterruptedException {
+        Job job = tuning.startJob(request);
+        System.err.println(request.getKind() + " job " + job.getJobId() + " started");
         String last = "";
         while (job.getState().equals("queued") || job.getState().equals("running")) {
             Thread.sleep(1000);
@@ -58,11 +128,20 @@ final class TrainCommand {
                 System.err.println(last);
             }
         }
-        if (job.getPromoted()) {
-            awaitServed(modality, job.getModel());
-        }
+        return job;
+    }
+
+    /** Prints the job record (one JSON line with --json); exit code 0 when it succeeded. */
+    static int print(Job job, Args args) {
+        ObjectNode out = record(job);
+        System.out.println(args.flag("json") ? out.toString() : out.toPrettyString());
+        return job.getState().equals("succeeded") ? 0 : 1;
+    }
+
+    static ObjectNode record(Job job) {
         ObjectNode out = JSON.createObjectNode();
         out.put("model", job.getModel());
+        out.put("kind", job.getKind());
         out.put("job_id", job.getJobId());
         out.put("state", job.getState());
         out.put("promoted", job.getPromoted());
@@ -71,27 +150,39 @@ final class TrainCommand {
         if (!job.getError().isEmpty()) {
             out.put("error", job.getError());
         }
-        System.out.println(args.flag("json") ? out.toString() : out.toPrettyString());
-        return job.getState().equals("succeeded") ? 0 : 1;
+        return out;
     }
 
     /** Retrieval re-embeds the repository with a promoted model before serving it: wait for that. */
     static void awaitServed(Modality modality, String model) throws InterruptedException {
         String endpoint = Main.env("HETERORAG_RETRIEVAL", "127.0.0.1:9101");
-        ManagedChannel ch = io.grpc.ManagedChannelBuilder.forTarget(endpoint).usePlaintext().build();
+        ManagedChannel ch = ManagedChannelBuilder.forTarget(endpoint).usePlaintext().build();
         try {
             var retrieval = io.heterorag.proto.v1.RetrievalGrpc.newBlockingStub(ch);
-            long end = System.nanoTime() + java.util.concurrent.TimeUnit.MINUTES.toNanos(15);
             System.err.println("waiting for retrieval-service to re-embed the repository and serve " + model);
-            while (!retrieval.embed(io.heterorag.proto.v1.EmbedRequest.newBuilder().setModality(modality).build())
-                    .getImageEncoder().equals(model)) {
-                if (System.nanoTime() > end) {
-                    throw new IllegalStateException("retrieval-service did not serve " + model + " within 15 minutes");
-                }
-                Thread.sleep(1000);
-            }
+            await("retrieval-service", model, () -> retrieval.embed(io.heterorag.proto.v1.EmbedRequest.newBuilder()
+                    .setModality(modality).build()).getImageEncoder());
         } finally {
             ch.shutdownNow();
+        }
+    }
+
+    /** generation-service loads a promoted generator when it hears of it: wait until its answers name it. */
+    static void awaitGenerator(ClinicalRagGrpc.ClinicalRagBlockingStub stub, GeneratorExamples.Example probe, String model)
+            throws InterruptedException {
+        System.err.println("waiting for generation-service to serve " + model);
+        var req = GeneratorExamples.evidenceRequest(probe).toBuilder().setRequestId("await-generator")
+                .setOptions(AnswerOptions.newBuilder().setEvidenceOnly(true).setSkipReports(true)).build();
+        await("generation-service", model, () -> stub.answer(req).getModels().getAnswerer());
+    }
+
+    private static void await(String service, String model, java.util.function.Supplier<String> serving) throws InterruptedException {
+        long end = System.nanoTime() + TimeUnit.MINUTES.toNanos(15);
+        while (!serving.get().equals(model)) {
+            if (System.nanoTime() > end) {
+                throw new IllegalStateException(service + " did not serve " + model + " within 15 minutes");
+            }
+            Thread.sleep(1000);
         }
     }
 
@@ -113,9 +204,20 @@ final class TrainCommand {
         }
     }
 
-    private static Path tempDir() {
+    /** $HETERORAG_HOME/train/generator-TIMESTAMP: kept, so a job's examples can be read afterwards. */
+    static Path examplesDir() {
+        Path dir = Main.home().resolve("train").resolve("generator-" + System.currentTimeMillis())
+                .toAbsolutePath();
         try {
-            return Files.createTempDirectory("modclip-pairs");
+            return Files.createDirectories(dir);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static Path tempDir(String prefix) {
+        try {
+            return Files.createTempDirectory(prefix);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

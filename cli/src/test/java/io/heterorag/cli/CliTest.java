@@ -25,6 +25,18 @@ class CliTest {
     }
 
     @Test
+    void theGeneratorCommandsRefuseBadCommandLinesWithExitCode2() {
+        // nothing is sent: each is refused before the first call (gRPC channels connect lazily)
+        assertEquals(2, Main.run(List.of("eval", "vqa", "--split", "validate")));
+        assertEquals(2, Main.run(List.of("eval", "vqa", "--data", "no-such-dir", "--split", "validate")));
+        assertEquals(2, Main.run(List.of("eval", "report-generation", "--data", "no-such-dir", "--split", "dev")));
+        assertEquals(2, Main.run(List.of("train", "generator", "--medpix", "x")));
+        assertEquals(2, Main.run(List.of("train", "generator", "--vqa", "no-such-dir", "--medpix", "x")));
+        assertEquals(2, Main.run(List.of("bench", "generate", "--bundle", "no-such-dir")));
+        assertEquals(2, Main.run(List.of("bench", "generate", "--task", "poem", "--bundle", "x")));
+    }
+
+    @Test
     void modalityNamesAreCheckedLocally() {
         assertEquals(Modality.PATHOLOGY, Main.protoEnum(Modality.class, "pathology", ""));
         Args.UsageException e = assertThrows(Args.UsageException.class, () -> Main.protoEnum(Modality.class, "dental", "a, b"));

@@ -302,10 +302,36 @@ class StackIT {
         }
     }
 
-    static String servedModel;
+    static final Path VQA = Path.of(System.getProperty("vqa.dir", "../../shared/data/vqa")).toAbsolutePath();
 
     @Test
     @Order(9)
+    void evalVqaAndReportGenerationPrintAndWriteTheirFigures() throws Exception {
+        Run vqa = heterorag("eval", "vqa", "--data", VQA.resolve("slake").toString(), "--split", "validate", "--limit", "6",
+                "--blank-image", "--json");
+        assertEquals(0, vqa.exit(), vqa.err());
+        JsonNode v = JSON.readTree(vqa.out());
+        assertEquals(6, v.path("n_closed").asInt() + v.path("n_open").asInt());
+        assertEquals(0, v.path("errors").asInt(), vqa.err());
+        assertFalse(v.path("generator").asText().isEmpty());
+        assertTrue(v.path("p50_ms").asDouble() > 0);
+        assertTrue(v.path("baseline_train_closed").asInt() > 1000, "baselines learn from SLAKE train: " + v);
+        assertEquals(v, JSON.readTree(WORK.resolve("stack/eval/vqa-slake-validate-blank-image.json").toFile()));
+
+        Run report = heterorag("eval", "report-generation", "--data", SLICE.toString(), "--split", "train", "--limit", "3", "--json");
+        assertEquals(0, report.exit(), report.err());
+        JsonNode r = JSON.readTree(report.out());
+        assertEquals(3, r.path("n").asInt());
+        for (String k : List.of("bleu_1", "bleu_4", "rouge_l", "baseline_bleu_1", "baseline_bleu_4", "baseline_rouge_l")) {
+            assertTrue(r.path(k).asDouble() >= 0 && r.path(k).asDouble() <= 1, k + " in " + r);
+        }
+        assertTrue(Files.exists(WORK.resolve("stack/eval/report-generation-train.json")));
+    }
+
+    static String servedModel;
+
+    @Test
+    @Order(10)
     void aTrainedModClipIsPromotedThenServedAndEvaluated() throws Exception {
         Run train = heterorag("train", "modclip", "--modality", "radiology", "--data", SLICE.toString(), "--eval-split", "train",
                 "--epochs", "3", "--image-size", "32", "--dimension", "32", "--json");
@@ -333,7 +359,7 @@ class StackIT {
     }
 
     @Test
-    @Order(10)
+    @Order(11)
     void aRestartLosesNothingAndDuplicatesNothing() throws Exception {
         // let the eval's traces land before counting
         Thread.sleep(3000);
