@@ -67,8 +67,9 @@ public final class GeneratorJob {
         int vocab = WordPieceVocabulary.vocabularySize(tokenizerJson);
         ExecutionProviders.Choice cpu = ExecutionProviders.choose("cpu", 0);
         // the runtime lays the sequences out (one definition of a request's ids): it reads an
-        // untrained bundle of the same shape and tokenizer, written beside the real one and removed
-        Path layoutDir = bundleDir.resolveSibling(bundleDir.getFileName() + ".layout");
+        // untrained bundle of the same shape and tokenizer, written beside the real one (hidden, so
+        // nothing that lists trained bundles picks it up) and removed
+        Path layoutDir = bundleDir.resolveSibling("." + bundleDir.getFileName() + ".layout");
         try {
             VlmConfig provisional = config(vocab, s, 1);
             VlmOnnxExport.write(layoutDir, provisional, VlmOnnxExport.randomWeights(provisional, s.training().seed()), tokenizerJson);

@@ -40,7 +40,9 @@ public class GeneratorJobTest {
         List<String> lines = new ArrayList<>();
         for (String l : Files.readAllLines(SLAKE.resolve("qa_train.jsonl")).subList(0, n)) {
             JsonNode q = json.readTree(l);
-            boolean closed = q.path("answer_type").asText().equals("closed");
+            // as `train generator` writes them: a closed question is a yes/no one, other answers are open
+            String gold = q.path("answer").asText().strip().toLowerCase(java.util.Locale.ROOT);
+            boolean closed = gold.equals("yes") || gold.equals("no");
             Map<String, Object> e = new LinkedHashMap<>();
             e.put("id", q.path("id").asText());
             e.put("set", "slake");
