@@ -165,7 +165,10 @@ class StackIT {
         assertEquals(0, published.exit(), published.err());
         long before = stats().getOrDefault("corpus-research", 0L);
         Path pid = WORK.resolve("stack/run/retrieval.pid");
-        new ProcessBuilder("kill", "-9", Files.readString(pid).strip()).start().waitFor();
+        // SIGKILL, then wait until it is gone: "up" must not find it still dying and take it for alive
+        ProcessHandle retrievalProcess = ProcessHandle.of(Long.parseLong(Files.readString(pid).strip())).orElseThrow();
+        retrievalProcess.destroyForcibly();
+        retrievalProcess.onExit().get(30, TimeUnit.SECONDS);
         assertTrue(before < expected, "killed while ingesting: " + before + " of " + expected + " entries stored");
 
         Run up = heterorag("up");
