@@ -16,6 +16,7 @@ import java.util.stream.Stream;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.heterorag.model.bundle.ExecutionProviders;
+import io.heterorag.model.bundle.ModelBundles;
 import io.heterorag.model.generation.DecodingOptions;
 import io.heterorag.model.generation.Generation;
 import io.heterorag.model.generation.GenerationInput;
@@ -145,7 +146,8 @@ final class GenerateBench {
         List<Path> bundles = List.of();
         if (Files.isDirectory(models)) {
             try (Stream<Path> s = Files.list(models)) {
-                bundles = s.filter(p -> p.getFileName().toString().startsWith("heterorag-vlm-") && Files.isRegularFile(p.resolve("config.json")))
+                // bundle.json is written last, when the export is complete (a job cut short leaves none)
+                bundles = s.filter(p -> p.getFileName().toString().startsWith("heterorag-vlm-") && ModelBundles.exists(p))
                         .sorted(Comparator.comparing(GenerateBench::modified).reversed()).toList();
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
@@ -160,7 +162,7 @@ final class GenerateBench {
 
     private static long modified(Path p) {
         try {
-            return Files.getLastModifiedTime(p.resolve("config.json")).toMillis();
+            return Files.getLastModifiedTime(p.resolve(ModelBundles.MANIFEST)).toMillis();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

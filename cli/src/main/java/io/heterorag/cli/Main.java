@@ -35,7 +35,7 @@ public final class Main {
               eval vqa --data DIR --split NAME|heldout [--limit N] [--no-retrieval] [--blank-image] [--json]
               eval report-generation --data DIR --split NAME [--limit N] [--json]
               train modclip --modality M --data DIR [--epochs N] [--no-promote] [--json]
-              train generator --vqa DIR --medpix DIR [--full] [--examples DIR] [--epochs N] [--no-promote] [--json]
+              train generator --vqa DIR --medpix DIR [--full | --train-examples N --eval-examples N] [--examples DIR] [--epochs N] [--no-promote] [--json]
               bench embed [--json] [--requests 256] [--concurrency 8] [--image-bundle DIR]
               bench generate [--bundle DIR] [--json]
               bench vectors --n N --dim D [--queries 100] [--candidates 100] [--json]

@@ -29,7 +29,8 @@ import io.heterorag.proto.v1.TuningGrpc;
  * {@code train generator --vqa DIR --medpix DIR [--full] [--epochs N] [--no-promote] [--json]}: writes the
  * generator's examples with the stack's evidence ({@link GeneratorExamples}), starts a generator job
  * and follows it; a promoted generator is awaited until generation-service answers with it. {@code --examples DIR}
- * trains on the train.jsonl/eval.jsonl an earlier run wrote there instead of collecting evidence again.
+ * trains on the train.jsonl/eval.jsonl an earlier run wrote there instead of collecting evidence again;
+ * {@code --train-examples N --eval-examples N} size the demo mix (2,000 and 300).
  */
 final class TrainCommand {
 
@@ -48,7 +49,8 @@ final class TrainCommand {
             case "modclip" -> modclip(channel, args);
             case "generator" -> generator(channel, args);
             default -> throw new Args.UsageException("usage: train modclip --modality M --data DIR [--epochs N] [--no-promote] [--json]\n"
-                    + "       train generator --vqa DIR --medpix DIR [--full] [--examples DIR] [--epochs N] [--no-promote] [--json]");
+                    + "       train generator --vqa DIR --medpix DIR [--full | --train-examples N --eval-examples N] [--examples DIR]"
+                    + " [--epochs N] [--no-promote] [--json]");
         };
     }
 
@@ -72,8 +74,13 @@ final class TrainCommand {
         Path medpix = Path.of(args.required("medpix"));
         boolean full = args.flag("full");
         List<java.util.Map<String, List<GeneratorExamples.Example>>> parts = GeneratorExamples.collect(vqa, medpix);
-        List<GeneratorExamples.Example> train = GeneratorExamples.choose(parts.get(0), GeneratorExamples.DEMO_TRAIN, full);
-        List<GeneratorExamples.Example> eval = GeneratorExamples.choose(parts.get(1), GeneratorExamples.DEMO_EVAL, full);
+        List<GeneratorExamples.Example> train = GeneratorExamples.choose(parts.get(0),
+                args.integer("train-examples", GeneratorExamples.DEMO_TRAIN), full);
+        List<GeneratorExamples.Example> eval = GeneratorExamples.choose(parts.get(1),
+                args.integer("eval-examples", GeneratorExamples.DEMO_EVAL), full);
+        if (train.isEmpty() || eval.isEmpty()) {
+            throw new Args.UsageException("--train-examples and --eval-examples must be at least 1");
+        }
         String reuse = args.get("examples", null);
         Path dir = reuse != null ? Path.of(reuse).toAbsolutePath() : examplesDir();
         ManagedChannel generation = ManagedChannelBuilder.forTarget(Main.env("HETERORAG_GENERATION", "127.0.0.1:9103"))

@@ -30,11 +30,12 @@ class GenerateBenchTest {
         Path models = home.resolve("data/tuning/models");
         for (String name : List.of("heterorag-vlm-1", "heterorag-vlm-2", "modclip-radiology-9")) {
             Files.createDirectories(models.resolve(name));
-            Files.writeString(models.resolve(name).resolve("config.json"), "{}");
+            Files.writeString(models.resolve(name).resolve("bundle.json"), "{}");
         }
-        Files.setLastModifiedTime(models.resolve("heterorag-vlm-1/config.json"), FileTime.fromMillis(2_000_000_000_000L));
-        Files.setLastModifiedTime(models.resolve("heterorag-vlm-2/config.json"), FileTime.fromMillis(1_000_000_000_000L));
-        Files.setLastModifiedTime(models.resolve("modclip-radiology-9/config.json"), FileTime.fromMillis(2_100_000_000_000L));
+        Files.createDirectories(models.resolve("heterorag-vlm-3")); // an export cut short: no bundle.json
+        Files.setLastModifiedTime(models.resolve("heterorag-vlm-1/bundle.json"), FileTime.fromMillis(2_000_000_000_000L));
+        Files.setLastModifiedTime(models.resolve("heterorag-vlm-2/bundle.json"), FileTime.fromMillis(1_000_000_000_000L));
+        Files.setLastModifiedTime(models.resolve("modclip-radiology-9/bundle.json"), FileTime.fromMillis(2_100_000_000_000L));
         assertEquals(models.resolve("heterorag-vlm-1"), GenerateBench.newestTrained(home));
     }
 

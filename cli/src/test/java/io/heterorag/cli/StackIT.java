@@ -165,7 +165,10 @@ class StackIT {
         assertEquals(0, published.exit(), published.err());
         long before = stats().getOrDefault("corpus-research", 0L);
         Path pid = WORK.resolve("stack/run/retrieval.pid");
-        new ProcessBuilder("kill", "-9", Files.readString(pid).strip()).start().waitFor();
+        // SIGKILL, then wait until it is gone: "up" must not find it still dying and take it for alive
+        ProcessHandle retrievalProcess = ProcessHandle.of(Long.parseLong(Files.readString(pid).strip())).orElseThrow();
+        retrievalProcess.destroyForcibly();
+        retrievalProcess.onExit().get(30, TimeUnit.SECONDS);
         assertTrue(before < expected, "killed while ingesting: " + before + " of " + expected + " entries stored");
 
         Run up = heterorag("up");
@@ -360,6 +363,32 @@ class StackIT {
 
     @Test
     @Order(11)
+    void aTrainedGeneratorIsPromotedThenServedAndEvaluated() throws Exception {
+        Run train = heterorag("train", "generator", "--vqa", VQA.toString(), "--medpix", MEDPIX.toString(), "--train-examples", "48",
+                "--eval-examples", "24", "--epochs", "1", "--json");
+        assertEquals(0, train.exit(), train.err());
+        JsonNode job = JSON.readTree(train.out().lines().reduce((a, b) -> b).orElseThrow());
+        assertEquals("generator", job.path("kind").asText());
+        assertEquals("succeeded", job.path("state").asText(), job.toString());
+        assertTrue(job.path("promoted").asBoolean(), "the first generator is promoted: " + job);
+        String model = job.path("model").asText();
+        // the CLI returned once generation-service answers with it: an evaluation names it
+        Run eval = heterorag("eval", "vqa", "--data", VQA.resolve("slake").toString(), "--split", "validate", "--limit", "4", "--json");
+        assertEquals(0, eval.exit(), eval.err());
+        JsonNode v = JSON.readTree(eval.out());
+        assertEquals(model, v.path("generator").asText());
+        assertEquals(0, v.path("errors").asInt(), eval.err());
+        // the examples the job trained on carry their evidence
+        Path examples = Files.list(WORK.resolve("stack/train")).filter(p -> p.getFileName().toString().startsWith("generator-"))
+                .findFirst().orElseThrow().resolve("train.jsonl");
+        List<String> lines = Files.readAllLines(examples);
+        assertEquals(48, lines.size());
+        assertTrue(lines.stream().map(l -> field(l, "set")).collect(Collectors.toSet()).containsAll(Set.of("vqa-rad", "slake", "pathvqa",
+                "medpix")));
+    }
+
+    @Test
+    @Order(12)
     void aRestartLosesNothingAndDuplicatesNothing() throws Exception {
         // let the eval's traces land before counting
         Thread.sleep(3000);
