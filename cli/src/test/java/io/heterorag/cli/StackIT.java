@@ -38,6 +38,7 @@ import io.heterorag.proto.v1.ListTracesRequest;
 import io.heterorag.proto.v1.Modality;
 import io.heterorag.proto.v1.ReportHit;
 import io.heterorag.proto.v1.RetrievalGrpc;
+import io.heterorag.proto.v1.Task;
 import io.heterorag.proto.v1.Trace;
 import io.heterorag.proto.v1.TuningGrpc;
 import org.junit.jupiter.api.AfterAll;
@@ -389,6 +390,33 @@ class StackIT {
 
     @Test
     @Order(12)
+    void theGeneratorAnswersAClosedQuestionYesOrNoCitingItsEvidenceAndTheTraceNamesIt() throws Exception {
+        // a SLAKE validate yes/no question about an organ: the ingested MedPix findings mention organs
+        JsonNode q = Files.readAllLines(VQA.resolve("slake/qa_validate.jsonl")).stream().map(StackIT::json)
+                .filter(n -> n.path("question").asText().startsWith("Does the picture contain liver")).findFirst().orElseThrow();
+        byte[] image = Files.readAllBytes(VQA.resolve("slake/images").resolve(q.path("image").asText()));
+        AnswerResponse res = ClinicalRagGrpc.newBlockingStub(generation).withDeadlineAfter(60, TimeUnit.SECONDS)
+                .answer(AnswerRequest.newBuilder().setRequestId("it-closed").setImage(Image.newBuilder().setData(ByteString.copyFrom(image)))
+                        .setModality(Modality.RADIOLOGY).setTask(Task.CLOSED_VQA).setQuestion(q.path("question").asText()).build());
+        assertTrue(Set.of("yes", "no").contains(res.getAnswer()), res.getAnswer());
+        assertEquals("closed", res.getFinishReason());
+        assertTrue(res.getModels().getAnswerer().startsWith("heterorag-vlm@"), res.getModels().getAnswerer());
+        assertTrue(res.getPromptTokens() > 0);
+        Set<String> evidence = new HashSet<>();
+        res.getReportsList().forEach(r -> evidence.add(r.getId()));
+        res.getKnowledgeList().forEach(k -> evidence.add(k.getId()));
+        List<String> cited = res.getCandidates(0).getEvidenceIdsList();
+        assertFalse(cited.isEmpty(), "a closed answer cites the evidence that shares the question's words");
+        assertTrue(evidence.containsAll(cited), cited + " not all in " + evidence);
+        Trace t = awaitTrace(res.getTraceId());
+        assertEquals("it-closed", t.getRequestId());
+        assertEquals(Task.CLOSED_VQA, t.getTask());
+        assertEquals(res.getModels().getAnswerer(), t.getModels().getAnswerer());
+        assertEquals(res.getAnswer(), t.getAnswer());
+    }
+
+    @Test
+    @Order(13)
     void aRestartLosesNothingAndDuplicatesNothing() throws Exception {
         // let the eval's traces land before counting
         Thread.sleep(3000);
@@ -511,6 +539,14 @@ class StackIT {
     static Set<String> sliceImageIds() throws IOException {
         return Files.readAllLines(SLICE.resolve("descriptions_train.jsonl")).stream().map(l -> "medpix:" + field(l, "image"))
                 .collect(Collectors.toCollection(java.util.LinkedHashSet::new));
+    }
+
+    static JsonNode json(String line) {
+        try {
+            return JSON.readTree(line);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     static String field(String jsonLine, String name) {
