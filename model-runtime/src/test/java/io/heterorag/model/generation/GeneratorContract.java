@@ -68,9 +68,14 @@ public abstract class GeneratorContract {
         }
     }
 
+    /** An input the generator answers with some text (a trained model needs its served prompt format). */
+    protected GenerationInput textInput() {
+        return INPUTS.get(1);
+    }
+
     @Test
     void aStopStringEndsTheAnswerBeforeItAndIsNeverStreamed() {
-        GenerationInput in = INPUTS.get(1);
+        GenerationInput in = textInput();
         String free = generator().generate(in, DecodingOptions.greedy(24), null).text();
         assertTrue(free.length() >= 2, "an answer of two characters at least: " + free);
         String stop = free.substring(free.length() / 2, Math.min(free.length(), free.length() / 2 + 3));
@@ -85,10 +90,10 @@ public abstract class GeneratorContract {
     void anExceptionFromTheStreamOrAnInterruptAbortsTheCall() {
         IllegalStateException boom = new IllegalStateException("client went away");
         assertSame(boom, assertThrows(IllegalStateException.class,
-                () -> generator().generate(INPUTS.get(0), DecodingOptions.greedy(30), t -> {
+                () -> generator().generate(textInput(), DecodingOptions.greedy(30), t -> {
                     throw boom;
                 })));
-        assertThrows(CancellationException.class, () -> generator().generate(INPUTS.get(0), DecodingOptions.greedy(30),
+        assertThrows(CancellationException.class, () -> generator().generate(textInput(), DecodingOptions.greedy(30),
                 t -> Thread.currentThread().interrupt()));
         assertTrue(Thread.interrupted(), "the interrupt is kept");
         assertTrue(generator().generate(INPUTS.get(2), DecodingOptions.greedy(5), null).tokenIds().length <= 5, "still serving");

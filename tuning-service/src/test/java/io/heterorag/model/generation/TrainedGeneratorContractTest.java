@@ -2,17 +2,20 @@ package io.heterorag.model.generation;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
 import io.heterorag.model.bundle.ExecutionProviders;
+import io.heterorag.model.image.ImageDecoder;
 import io.heterorag.tuning.training.GeneratorJob;
 import io.heterorag.tuning.training.GeneratorJobTest;
 import io.heterorag.tuning.training.GeneratorTrainer;
 import io.quarkus.test.junit.QuarkusTest;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Disabled;
-import org.junit.jupiter.api.Test;
 
 /**
  * The Generator contract on a bundle this trainer produced (a short run on SLAKE questions): what
@@ -24,6 +27,7 @@ class TrainedGeneratorContractTest extends GeneratorContract {
 
     static ExecutionProviders.Choice cpu;
     static OnnxGenerator generator;
+    static GenerationInput trainedInput;
 
     @BeforeAll
     static void train() throws Exception {
@@ -33,6 +37,18 @@ class TrainedGeneratorContractTest extends GeneratorContract {
         GeneratorJob.Outcome out = GeneratorJob.run(data, data, s, dir.resolve("vlm"), "vlm-contract", "1", Map.of(), p -> { });
         cpu = ExecutionProviders.choose("cpu", 1);
         generator = OnnxGenerator.load(out.bundle(), cpu);
+        JsonNode open = Files.readAllLines(data).stream().map(TrainedGeneratorContractTest::json)
+                .filter(n -> n.path("task").asText().equals("open_vqa")).findFirst().orElseThrow();
+        trainedInput = new GenerationInput(ImageDecoder.decode(Files.readAllBytes(Path.of(open.path("image_path").asText())), ""),
+                new RagPrompt("open_vqa", open.path("question").asText(), List.of(), List.of(), List.of()).render());
+    }
+
+    static JsonNode json(String line) {
+        try {
+            return new ObjectMapper().readTree(line);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     @AfterAll
@@ -46,21 +62,9 @@ class TrainedGeneratorContractTest extends GeneratorContract {
         return generator;
     }
 
-    // These two need streamed text for the contract's raw questions ("is there a pneumothorax?" with no
-    // task line and no "Answer:"). A trained model answers such off-distribution prompts with eos at
-    // once (served prompts are RagPrompt-rendered), so the checks cannot run here as written; they run
-    // on the fixed-weight fixtures in model-runtime.
-    private static final String RAW_PROMPTS = "needs text for a raw, unrendered question: the trained model answers those with eos at once";
-
+    /** The first open question the model was trained on, in the served prompt format. */
     @Override
-    @Test
-    @Disabled(RAW_PROMPTS)
-    void aStopStringEndsTheAnswerBeforeItAndIsNeverStreamed() {
-    }
-
-    @Override
-    @Test
-    @Disabled(RAW_PROMPTS)
-    void anExceptionFromTheStreamOrAnInterruptAbortsTheCall() {
+    protected GenerationInput textInput() {
+        return trainedInput;
     }
 }
