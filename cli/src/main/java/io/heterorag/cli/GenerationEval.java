@@ -56,8 +56,8 @@ final class GenerationEval {
      * {@code eval vqa --data DIR --split NAME [--limit N] [--no-retrieval] [--blank-image] [--json]}.
      * Closed questions whose gold answer is yes or no are asked as CLOSED_VQA constrained to yes/no;
      * other closed questions as OPEN_VQA (a CLOSED_VQA request without closed_answers means yes/no),
-     * scored by exact match. --no-retrieval sets options.skip_reports: no reports are retrieved; the
-     * API has no way to switch the knowledge corpora off (an empty options.corpora means all).
+     * scored by exact match. --no-retrieval sets options.skip_reports and options.skip_knowledge: the
+     * answer comes from the image and the question alone.
      */
     static int vqa(ManagedChannel channel, Args args) {
         VqaSet set = new VqaSet(Path.of(args.required("data")));
@@ -179,7 +179,7 @@ final class GenerationEval {
         byte[] image = blank ? blanks.computeIfAbsent(path, p -> greyLike(AtlasSources.read(p))) : AtlasSources.read(path);
         String gold = VqaScoring.normalize(q.answer());
         boolean yesNo = q.closed() && (gold.equals("yes") || gold.equals("no"));
-        AnswerOptions.Builder options = AnswerOptions.newBuilder().setSkipReports(noRetrieval);
+        AnswerOptions.Builder options = AnswerOptions.newBuilder().setSkipReports(noRetrieval).setSkipKnowledge(noRetrieval);
         if (yesNo) {
             options.addClosedAnswers("yes").addClosedAnswers("no");
         }

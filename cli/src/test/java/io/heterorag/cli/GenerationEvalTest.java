@@ -124,6 +124,7 @@ class GenerationEvalTest {
         assertEquals(Task.OPEN_VQA, REQUESTS.get(2).getTask());
         assertEquals(0, REQUESTS.get(2).getOptions().getClosedAnswersCount());
         assertEquals(false, REQUESTS.get(0).getOptions().getSkipReports());
+        assertEquals(false, REQUESTS.get(0).getOptions().getSkipKnowledge());
     }
 
     @Test
@@ -135,6 +136,7 @@ class GenerationEvalTest {
         assertEquals(2, REQUESTS.size());
         for (AnswerRequest r : REQUESTS) {
             assertTrue(r.getOptions().getSkipReports());
+            assertTrue(r.getOptions().getSkipKnowledge());
             assertEquals("image/png", r.getImage().getMediaType());
             BufferedImage img = ImageDecoder.decode(r.getImage().getData().toByteArray(), "");
             int first = img.getRGB(0, 0);
