@@ -11,6 +11,7 @@ import ai.onnxruntime.OnnxValue;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
+import io.heterorag.model.bundle.OnnxSessions;
 
 /**
  * The two text graphs of a bundle: embed_tokens.onnx and decoder_model_merged.onnx. One call is one
@@ -160,11 +161,6 @@ final class DecoderSession implements AutoCloseable {
 
     @Override
     public void close() {
-        try {
-            embed.close();
-            decoder.close();
-        } catch (OrtException e) {
-            throw new IllegalStateException(e);
-        }
+        OnnxSessions.close(embed, decoder);
     }
 }

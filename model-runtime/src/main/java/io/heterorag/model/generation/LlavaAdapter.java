@@ -12,6 +12,7 @@ import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import com.google.gson.JsonObject;
+import io.heterorag.model.bundle.OnnxSessions;
 import io.heterorag.model.image.ImageEncoder;
 import io.heterorag.proto.v1.ImagePreprocessing;
 
@@ -165,10 +166,6 @@ final class LlavaAdapter implements FamilyAdapter {
 
     @Override
     public void close() {
-        try {
-            vision.close();
-        } catch (OrtException e) {
-            throw new IllegalStateException(e);
-        }
+        OnnxSessions.close(vision);
     }
 }

@@ -12,6 +12,7 @@ import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import com.google.gson.JsonObject;
+import io.heterorag.model.bundle.OnnxSessions;
 
 /**
  * Qwen2-VL family, following its processor and get_rope_index: the image is resized to multiples of
@@ -239,10 +240,6 @@ final class Qwen2VlAdapter implements FamilyAdapter {
 
     @Override
     public void close() {
-        try {
-            vision.close();
-        } catch (OrtException e) {
-            throw new IllegalStateException(e);
-        }
+        OnnxSessions.close(vision);
     }
 }

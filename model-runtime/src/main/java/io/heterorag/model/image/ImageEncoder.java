@@ -15,6 +15,7 @@ import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
+import io.heterorag.model.bundle.OnnxSessions;
 import io.heterorag.model.bundle.ModelBundles;
 import io.heterorag.model.text.Vectors;
 import io.heterorag.proto.v1.ImagePreprocessing;
@@ -178,13 +179,6 @@ public final class ImageEncoder implements AutoCloseable {
 
     @Override
     public void close() {
-        try {
-            session.close();
-            if (textProjection != null) {
-                textProjection.close();
-            }
-        } catch (OrtException e) {
-            throw new IllegalStateException(e);
-        }
+        OnnxSessions.close(session, textProjection);
     }
 }

@@ -14,6 +14,7 @@ import ai.djl.util.PairList;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
+import io.heterorag.model.bundle.OnnxSessions;
 import io.heterorag.model.bundle.ModelBundles;
 import io.heterorag.proto.v1.ModelBundleManifest;
 
@@ -82,11 +83,7 @@ public final class CrossEncoder implements AutoCloseable {
 
     @Override
     public void close() {
-        try {
-            session.close();
-        } catch (OrtException e) {
-            throw new IllegalStateException(e);
-        }
+        OnnxSessions.close(session);
         tokenizer.close();
     }
 }

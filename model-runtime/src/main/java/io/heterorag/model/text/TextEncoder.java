@@ -12,6 +12,7 @@ import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
+import io.heterorag.model.bundle.OnnxSessions;
 import io.heterorag.model.bundle.ModelBundles;
 import io.heterorag.proto.v1.ModelBundleManifest;
 
@@ -120,11 +121,7 @@ public final class TextEncoder implements AutoCloseable {
 
     @Override
     public void close() {
-        try {
-            session.close();
-        } catch (OrtException e) {
-            throw new IllegalStateException(e);
-        }
+        OnnxSessions.close(session);
         tokenizer.close();
     }
 }
