@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.awt.Color;
 import java.awt.Graphics2D;
 import java.awt.image.BufferedImage;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -17,17 +18,42 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 
+import io.heterorag.model.bundle.ExecutionProviders;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
 
 /**
  * What every {@link Generator} must do, through the interface only. Run against the tiny model of
  * each family (model-runtime) and usable against a trained bundle (test-jar): extend it and return
  * the generator. Inputs are images with words a medical model may answer.
  */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
 public abstract class GeneratorContract {
 
+    private ExecutionProviders.Choice cpu;
+    private OnnxGenerator generator;
+
+    /** The bundle under test, written or trained by the subclass. */
+    protected abstract Path bundle() throws Exception;
+
+    @BeforeAll
+    void loadGenerator() throws Exception {
+        cpu = ExecutionProviders.choose("cpu", 1);
+        generator = OnnxGenerator.load(bundle(), cpu);
+    }
+
+    @AfterAll
+    void closeGenerator() {
+        generator.close();
+        cpu.options().close();
+    }
+
     /** The generator under test (kept open across the tests of a class). */
-    protected abstract Generator generator();
+    protected Generator generator() {
+        return generator;
+    }
 
     public static BufferedImage image(Color color, int w, int h) {
         BufferedImage img = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);

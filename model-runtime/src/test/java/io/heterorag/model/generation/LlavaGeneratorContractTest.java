@@ -2,9 +2,6 @@ package io.heterorag.model.generation;
 
 import java.nio.file.Path;
 
-import io.heterorag.model.bundle.ExecutionProviders;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The Generator contract on OnnxGenerator serving the tiny llava-family bundle. */
@@ -12,23 +9,9 @@ class LlavaGeneratorContractTest extends GeneratorContract {
 
     @TempDir
     static Path dir;
-    static ExecutionProviders.Choice cpu;
-    static OnnxGenerator generator;
-
-    @BeforeAll
-    static void load() {
-        cpu = ExecutionProviders.choose("cpu", 1);
-        generator = OnnxGenerator.load(TinyVlmBundles.llava(dir), cpu);
-    }
-
-    @AfterAll
-    static void close() {
-        generator.close();
-        cpu.options().close();
-    }
 
     @Override
-    protected Generator generator() {
-        return generator;
+    protected Path bundle() {
+        return TinyVlmBundles.llava(dir);
     }
 }

@@ -8,14 +8,11 @@ import java.util.Map;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
-import io.heterorag.model.bundle.ExecutionProviders;
 import io.heterorag.model.image.ImageDecoder;
 import io.heterorag.tuning.training.GeneratorJob;
 import io.heterorag.tuning.training.GeneratorJobTest;
 import io.heterorag.tuning.training.GeneratorTrainer;
 import io.quarkus.test.junit.QuarkusTest;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 
 /**
  * The Generator contract on a bundle this trainer produced (a short run on SLAKE questions): what
@@ -25,22 +22,20 @@ import org.junit.jupiter.api.BeforeAll;
 @QuarkusTest
 class TrainedGeneratorContractTest extends GeneratorContract {
 
-    static ExecutionProviders.Choice cpu;
-    static OnnxGenerator generator;
-    static GenerationInput trainedInput;
+    private GenerationInput trainedInput;
 
-    @BeforeAll
-    static void train() throws Exception {
+    /** A short real training run; its first open question becomes the contract's text input. */
+    @Override
+    protected Path bundle() throws Exception {
         Path dir = Files.createTempDirectory(Path.of(System.getProperty("java.io.tmpdir")), "contract");
         Path data = GeneratorJobTest.examples(dir, 48);
         GeneratorJob.Settings s = new GeneratorJob.Settings(new GeneratorTrainer.Config(12, 16, 3e-3f, 7), 32, 1, 2, 96, 32, 0);
         GeneratorJob.Outcome out = GeneratorJob.run(data, data, s, dir.resolve("vlm"), "vlm-contract", "1", Map.of(), p -> { });
-        cpu = ExecutionProviders.choose("cpu", 1);
-        generator = OnnxGenerator.load(out.bundle(), cpu);
         JsonNode open = Files.readAllLines(data).stream().map(TrainedGeneratorContractTest::json)
                 .filter(n -> n.path("task").asText().equals("open_vqa")).findFirst().orElseThrow();
         trainedInput = new GenerationInput(ImageDecoder.decode(Files.readAllBytes(Path.of(open.path("image_path").asText())), ""),
                 new RagPrompt("open_vqa", open.path("question").asText(), List.of(), List.of(), List.of()).render());
+        return out.bundle();
     }
 
     static JsonNode json(String line) {
@@ -49,17 +44,6 @@ class TrainedGeneratorContractTest extends GeneratorContract {
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException(e);
         }
-    }
-
-    @AfterAll
-    static void close() {
-        generator.close();
-        cpu.options().close();
-    }
-
-    @Override
-    protected Generator generator() {
-        return generator;
     }
 
     /** The first open question the model was trained on, in the served prompt format. */
