@@ -67,8 +67,6 @@ import io.heterorag.proto.v1.SearchCorpusResponse;
 import io.heterorag.proto.v1.Task;
 import io.heterorag.proto.v1.Trace;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import org.eclipse.microprofile.reactive.messaging.Emitter;
-import org.eclipse.microprofile.reactive.messaging.Message;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -78,7 +76,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * RagPipeline's success path and the answer stage's rules, with the real GenerativeAnswerer over the
  * tiny fixed-weight llava bundle (TinyVlmBundles, ONNX Runtime on CPU). Retrieval and QueryGen are
- * fakes on a loopback gRPC server returning fixed evidence; traces go to a recording emitter.
+ * fakes on a loopback gRPC server returning fixed evidence; traces go to a recording sender.
  */
 class RagPipelineTest {
 
@@ -93,6 +91,8 @@ class RagPipelineTest {
     static volatile Function<SearchCorpusRequest, List<KnowledgeHit>> knowledge;
 
     final List<Trace> traces = new CopyOnWriteArrayList<>();
+    @TempDir
+    Path traceBuffer;
     SimpleMeterRegistry registry;
 
     static final List<ReportHit> REPORTS = List.of(
@@ -162,7 +162,7 @@ class RagPipelineTest {
             throw new UnsupportedOperationException();
         }, "cpu", 16, metrics);
         RagPipeline p = new RagPipeline(RetrievalGrpc.newBlockingStub(channel), QueryGenGrpc.newBlockingStub(channel),
-                new TracePublisher(new RecordingEmitter(traces), registry), registry, served);
+                new TracePublisher(new RecordingSender(traces), traceBuffer, 1 << 20, 60_000, registry), registry, served);
         p.defaultDeadlineMs = 30_000;
         p.stageDeadlineMs = 10_000;
         p.maxImageBytes = 1 << 24;
@@ -402,39 +402,15 @@ class RagPipelineTest {
     }
 
     /** Records the traces the publisher sends (parsed back from their bytes). */
-    record RecordingEmitter(List<Trace> traces) implements Emitter<byte[]> {
+    record RecordingSender(List<Trace> traces) implements TracePublisher.Sender {
         @Override
-        public CompletionStage<Void> send(byte[] payload) {
-            add(payload);
-            return CompletableFuture.completedFuture(null);
-        }
-
-        @Override
-        public <M extends Message<? extends byte[]>> void send(M msg) {
-            add(msg.getPayload());
-            msg.ack();
-        }
-
-        private void add(byte[] payload) {
+        public CompletionStage<Void> send(String traceId, byte[] trace) {
             try {
-                traces.add(Trace.parseFrom(payload));
+                traces.add(Trace.parseFrom(trace));
             } catch (InvalidProtocolBufferException e) {
                 throw new IllegalStateException(e);
             }
-        }
-
-        public void complete() {
-        }
-
-        public void error(Exception e) {
-        }
-
-        public boolean isCancelled() {
-            return false;
-        }
-
-        public boolean hasRequests() {
-            return true;
+            return CompletableFuture.completedFuture(null);
         }
     }
 }
