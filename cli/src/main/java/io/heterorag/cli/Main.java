@@ -39,7 +39,8 @@ public final class Main {
               bench embed [--json] [--requests 256] [--concurrency 8] [--image-bundle DIR]
               bench generate [--bundle DIR] [--json]
               bench vectors --n N --dim D [--queries 100] [--candidates 100] [--json]
-              bench ingest [--data DIR] [--split train] [--json]   (on a scratch stack of its own)""";
+              bench ingest [--data DIR] [--split train] [--json]   (on a scratch stack of its own)
+              bench load [--concurrency 4] [--duration 30] [--chaos [--chaos-service retrieval]] [--json]""";
 
     private Main() {
     }
@@ -91,6 +92,20 @@ public final class Main {
                     });
                 }
                 case "bench" -> {
+                    if (!rest.isEmpty() && rest.get(0).equals("load")) {
+                        endpoint = env("HETERORAG_GENERATION", "127.0.0.1:9103");
+                        String kafka = env("HETERORAG_KAFKA", "127.0.0.1:19092");
+                        return withChannel(endpoint, ch -> {
+                            try {
+                                return LoadBench.run(ch, kafka, new Args(rest, java.util.Set.of("json", "chaos")));
+                            } catch (Args.UsageException | IllegalArgumentException | StatusRuntimeException e) {
+                                throw e;
+                            } catch (Exception e) {
+                                System.err.println("error: benchmark failed: " + e);
+                                return 1;
+                            }
+                        });
+                    }
                     if (!rest.isEmpty() && rest.get(0).equals("ingest")) {
                         endpoint = env("HETERORAG_RETRIEVAL", "127.0.0.1:9101");
                         String kafka = env("HETERORAG_KAFKA", "127.0.0.1:19092");
