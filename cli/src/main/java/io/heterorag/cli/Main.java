@@ -1,5 +1,6 @@
 package io.heterorag.cli;
 
+import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -10,7 +11,11 @@ import java.util.concurrent.TimeUnit;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.grpc.ManagedChannel;
+import io.grpc.Grpc;
 import io.grpc.ManagedChannelBuilder;
+import io.grpc.Metadata;
+import io.grpc.TlsChannelCredentials;
+import io.grpc.stub.MetadataUtils;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 
@@ -40,6 +45,7 @@ public final class Main {
               bench generate [--bundle DIR] [--json]
               bench vectors --n N --dim D [--queries 100] [--candidates 100] [--json]
               bench ingest [--data DIR] [--split train] [--json]   (on a scratch stack of its own)
+              secrets DIR   (a local CA, service certificates and an API key for `up --secure`; kept when present)
               bench load [--concurrency 4] [--duration 30] [--chaos [--chaos-service retrieval]] [--json]""";
 
     private Main() {
@@ -130,6 +136,9 @@ public final class Main {
                         return 1;
                     }
                 }
+                case "secrets" -> {
+                    return SecretsCommand.run(new Args(rest, java.util.Set.of()));
+                }
                 default -> throw new Args.UsageException("unknown command " + command + "\n" + USAGE);
             }
         } catch (Args.UsageException | IllegalArgumentException e) {
@@ -155,7 +164,7 @@ public final class Main {
     }
 
     private static int withChannel(String endpoint, ChannelCommand command) {
-        ManagedChannel ch = ManagedChannelBuilder.forTarget(endpoint).usePlaintext().maxInboundMessageSize(64 << 20).build();
+        ManagedChannel ch = channel(endpoint);
         try {
             return command.run(ch);
         } finally {
@@ -181,6 +190,29 @@ public final class Main {
     }
 
     /** The launcher's state folder: HETERORAG_HOME (tests: the heterorag.home property), else ./.heterorag. */
+    /**
+     * A channel to a service of the stack: plain text, or TLS trusting HETERORAG_CA with the API key of
+     * HETERORAG_API_KEY_FILE as bearer token when the stack is secure (the launcher sets both).
+     */
+    static ManagedChannel channel(String endpoint) {
+        String ca = env("HETERORAG_CA", "");
+        if (ca.isBlank()) {
+            return ManagedChannelBuilder.forTarget(endpoint).usePlaintext().maxInboundMessageSize(64 << 20).build();
+        }
+        try {
+            ManagedChannelBuilder<?> b = Grpc.newChannelBuilder(endpoint, TlsChannelCredentials.newBuilder().trustManager(new File(ca)).build());
+            String keyFile = env("HETERORAG_API_KEY_FILE", "");
+            if (!keyFile.isBlank()) {
+                Metadata m = new Metadata();
+                m.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + Files.readString(Path.of(keyFile)).strip());
+                b.intercept(MetadataUtils.newAttachHeadersInterceptor(m));
+            }
+            return b.maxInboundMessageSize(64 << 20).build();
+        } catch (IOException e) {
+            throw new IllegalStateException("the stack's CA " + ca + " or API key file cannot be read: " + e.getMessage());
+        }
+    }
+
     static Path home() {
         return Path.of(System.getProperty("heterorag.home", env("HETERORAG_HOME", ".heterorag")));
     }

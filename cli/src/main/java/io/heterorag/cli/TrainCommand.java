@@ -12,7 +12,6 @@ import java.util.concurrent.TimeUnit;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.grpc.ManagedChannel;
-import io.grpc.ManagedChannelBuilder;
 import io.heterorag.proto.v1.AnswerOptions;
 import io.heterorag.proto.v1.ClinicalRagGrpc;
 import io.heterorag.proto.v1.GetJobRequest;
@@ -83,8 +82,7 @@ final class TrainCommand {
         }
         String reuse = args.get("examples", null);
         Path dir = reuse != null ? Path.of(reuse).toAbsolutePath() : examplesDir();
-        ManagedChannel generation = ManagedChannelBuilder.forTarget(Main.env("HETERORAG_GENERATION", "127.0.0.1:9103"))
-                .usePlaintext().maxInboundMessageSize(64 << 20).build();
+        ManagedChannel generation = Main.channel(Main.env("HETERORAG_GENERATION", "127.0.0.1:9103"));
         try {
             var stub = ClinicalRagGrpc.newBlockingStub(generation);
             if (reuse == null) {
@@ -163,7 +161,7 @@ final class TrainCommand {
     /** Retrieval re-embeds the repository with a promoted model before serving it: wait for that. */
     static void awaitServed(Modality modality, String model) throws InterruptedException {
         String endpoint = Main.env("HETERORAG_RETRIEVAL", "127.0.0.1:9101");
-        ManagedChannel ch = ManagedChannelBuilder.forTarget(endpoint).usePlaintext().build();
+        ManagedChannel ch = Main.channel(endpoint);
         try {
             var retrieval = io.heterorag.proto.v1.RetrievalGrpc.newBlockingStub(ch);
             System.err.println("waiting for retrieval-service to re-embed the repository and serve " + model);
