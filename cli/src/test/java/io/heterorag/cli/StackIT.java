@@ -453,6 +453,85 @@ class StackIT {
         assertEquals(countsBeforeRestart, stats());
     }
 
+    @Test
+    @Order(14)
+    void markersInImagesQuestionsAndReportsReachNoLogFileAndNoKafkaMessageButTheTraceFieldsThatHoldThem() throws Exception {
+        String inImage = "ZQXMARKERIMAGE", inQuestion = "ZQXMARKERQUESTION", inReport = "ZQXMARKERREPORT";
+        // a real JPEG with the marker in a comment segment (FF FE) right after the start of image
+        byte[] jpeg = Files.readAllBytes(MEDPIX.resolve("images/" + sliceImageIds().iterator().next().substring("medpix:".length()) + ".jpg"));
+        byte[] comment = ("marker " + inImage).getBytes(StandardCharsets.US_ASCII);
+        byte[] marked = new byte[jpeg.length + 4 + comment.length];
+        System.arraycopy(jpeg, 0, marked, 0, 2);
+        marked[2] = (byte) 0xFF;
+        marked[3] = (byte) 0xFE;
+        marked[4] = (byte) ((comment.length + 2) >> 8);
+        marked[5] = (byte) (comment.length + 2);
+        System.arraycopy(comment, 0, marked, 6, comment.length);
+        System.arraycopy(jpeg, 2, marked, 6 + comment.length, jpeg.length - 2);
+        Path images = Files.createDirectories(WORK.resolve("marker-images"));
+        Files.write(images.resolve("marker.jpg"), marked);
+        Path reports = Files.writeString(WORK.resolve("marker-reports.jsonl"),
+                "{\"id\": \"marker-1\", \"image_path\": \"marker.jpg\", \"report\": \"Findings: " + inReport
+                        + " opacity in the right upper lobe.\"}\n");
+        Run ingest = heterorag("ingest", "reports", reports.toString(), "--images", images.toString());
+        assertEquals(0, ingest.exit(), ingest.err());
+
+        AnswerResponse res = ClinicalRagGrpc.newBlockingStub(generation).answer(AnswerRequest.newBuilder().setRequestId("marker-1")
+                .setImage(Image.newBuilder().setData(ByteString.copyFrom(marked))).setModality(Modality.RADIOLOGY)
+                .setQuestion(inQuestion + " is there an opacity in the right upper lobe?").build());
+        assertTrue(res.getReportsList().stream().anyMatch(r -> r.getText().contains(inReport)), "the marked report was retrieved");
+        awaitTrace(res.getTraceId());
+
+        List<String> markers = List.of(inImage, inQuestion, inReport);
+        try (var logs = Files.list(WORK.resolve("stack").resolve("logs"))) {
+            for (Path log : logs.toList()) {
+                String text = Files.readString(log, StandardCharsets.ISO_8859_1);
+                for (String m : markers) {
+                    assertFalse(text.contains(m), m + " found in " + log.getFileName());
+                }
+            }
+        }
+        // Kafka: ingest records carry reports and images by definition; a trace holds the question, the
+        // answer and its candidates (documented in tuning.proto); nothing else may hold a marker
+        java.util.Properties p = new java.util.Properties();
+        p.put("bootstrap.servers", endpoints.get("kafka"));
+        p.put("group.id", "marker-scan");
+        p.put("auto.offset.reset", "earliest");
+        p.put("key.deserializer", org.apache.kafka.common.serialization.ByteArrayDeserializer.class.getName());
+        p.put("value.deserializer", org.apache.kafka.common.serialization.ByteArrayDeserializer.class.getName());
+        int scanned = 0;
+        boolean traceSeen = false;
+        try (var consumer = new org.apache.kafka.clients.consumer.KafkaConsumer<byte[], byte[]>(p)) {
+            List<String> topics = consumer.listTopics().keySet().stream().filter(t -> !t.startsWith("__")
+                    && !t.equals("heterorag.atlas.ingest")).toList();
+            consumer.subscribe(topics);
+            long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            int quiet = 0;
+            while (System.nanoTime() < end && quiet < 2) {
+                var records = consumer.poll(java.time.Duration.ofMillis(500));
+                quiet = records.isEmpty() && traceSeen ? quiet + 1 : 0;
+                for (var r : records) {
+                    byte[] value = r.value() == null ? new byte[0] : r.value();
+                    if (r.topic().equals("heterorag.traces")) {
+                        Trace t = Trace.parseFrom(value);
+                        traceSeen |= t.getTraceId().equals(res.getTraceId());
+                        value = t.toBuilder().clearQuestion().clearAnswer().clearCandidates().build().toByteArray();
+                    }
+                    String text = new String(value, StandardCharsets.ISO_8859_1)
+                            + (r.key() == null ? "" : new String(r.key(), StandardCharsets.ISO_8859_1));
+                    for (var h : r.headers()) {
+                        text += new String(h.value(), StandardCharsets.ISO_8859_1);
+                    }
+                    for (String m : markers) {
+                        assertFalse(text.contains(m), m + " found in a message on " + r.topic());
+                    }
+                    scanned++;
+                }
+            }
+        }
+        assertTrue(traceSeen, "the marked request's trace was among the scanned messages (" + scanned + ")");
+    }
+
     // --- helpers
 
     static Run heterorag(String... args) throws IOException, InterruptedException {
