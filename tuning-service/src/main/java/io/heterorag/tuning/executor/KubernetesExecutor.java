@@ -172,6 +172,7 @@ public final class KubernetesExecutor implements JobExecutor {
                 .withActiveDeadlineSeconds(cfg.activeDeadlineSeconds().orElse(null))
                 .withNewTemplate().withNewMetadata().withLabels(labels).endMetadata()
                 .withNewSpec().withRestartPolicy("Never").withServiceAccountName(cfg.serviceAccount().orElse(null))
+                .withAutomountServiceAccountToken(false)
                 .withNodeSelector(nodeSelector.isEmpty() ? null : nodeSelector).withTolerations(tolerations)
                 .withRuntimeClassName(cfg.runtimeClass().orElse(null))
                 .withNewSecurityContext().withRunAsNonRoot(true).withRunAsUser(185L).withFsGroup(185L)

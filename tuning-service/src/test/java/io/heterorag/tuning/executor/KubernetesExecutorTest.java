@@ -104,6 +104,7 @@ class KubernetesExecutorTest {
         assertEquals("nvidia", pod.getRuntimeClassName());
         assertEquals("heterorag-tuning-jobs", pod.getServiceAccountName());
         assertTrue(pod.getSecurityContext().getRunAsNonRoot());
+        assertFalse(pod.getAutomountServiceAccountToken(), "the training pod needs no API access");
         assertEquals("heterorag-shared", pod.getVolumes().get(0).getPersistentVolumeClaim().getClaimName());
 
         Container c = pod.getContainers().get(0);
