@@ -11,6 +11,7 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -46,6 +47,7 @@ import io.fabric8.kubernetes.api.model.rbac.RoleBinding;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.Test;
+import org.yaml.snakeyaml.Yaml;
 
 /**
  * The chart rendered by real Helm for several value sets, every object read strictly into fabric8's
@@ -171,6 +173,43 @@ class ChartObjectsTest {
                     "KEDA makes its own HPA: no second one for " + d.getMetadata().getName());
         }
         assertTrue(all(objs, Pod.class).isEmpty(), "no bare pods (helm template leaves out the test hook)");
+    }
+
+    /**
+     * helm lint (strict) renders every template, NOTES.txt and the test hook included, but reads only the
+     * chart's own values.yaml: lint a copy whose values.yaml is the defaults merged with the value set.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"gpu", "keda", "qdrant", "executor-kubernetes"})
+    void lintsCleanlyWithEveryValueSet(String valueSet) throws Exception {
+        Path copy = Path.of("target", "lint-" + valueSet, "heterorag");
+        try (var files = Files.walk(ChartTest.CHART)) {
+            for (Path f : files.toList()) {
+                Path to = copy.resolve(ChartTest.CHART.relativize(f).toString());
+                if (Files.isDirectory(f)) {
+                    Files.createDirectories(to);
+                } else {
+                    Files.copy(f, to, StandardCopyOption.REPLACE_EXISTING);
+                }
+            }
+        }
+        Yaml yaml = new Yaml();
+        Map<String, Object> values = yaml.load(Files.readString(ChartTest.CHART.resolve("values.yaml")));
+        merge(values, yaml.load(Files.readString(VALUES.resolve(valueSet + ".yaml"))));
+        Files.writeString(copy.resolve("values.yaml"), yaml.dump(values));
+        LintResult r = new Helm(copy).lint().strict().call();
+        assertFalse(r.isFailed(), String.join("\n", r.getMessages()));
+    }
+
+    @SuppressWarnings("unchecked")
+    static void merge(Map<String, Object> into, Map<String, Object> from) {
+        from.forEach((k, v) -> {
+            if (v instanceof Map<?, ?> m && into.get(k) instanceof Map<?, ?> base) {
+                merge((Map<String, Object>) base, (Map<String, Object>) m);
+            } else {
+                into.put(k, v);
+            }
+        });
     }
 
     static int port(Deployment d, String name) {
