@@ -383,10 +383,19 @@ class ChartObjectsTest {
         assertEquals("retrieval-service", ChartTest.at(ret, "spec", "triggers", 0, "metadata", "consumerGroup"));
         assertEquals("heterorag.atlas.ingest", ChartTest.at(ret, "spec", "triggers", 0, "metadata", "topic"));
         assertEquals("kafka.kafka.svc:9092", ChartTest.at(ret, "spec", "triggers", 0, "metadata", "bootstrapServers"));
-        // the field names KEDA's ScaledObject defines (keda.sh/v1alpha1), checked by hand: no schema offline
-        Set<String> specFields = Set.of("scaleTargetRef", "pollingInterval", "cooldownPeriod", "minReplicaCount", "maxReplicaCount", "triggers");
+        // no CRD schema offline: the field names are those of KEDA's ScaledObject model (keda.sh/v1alpha1, as listed by
+        // npm @kubernetes-models/keda 2.0.0: ScaledObjectSpec, ScaleTriggers), and the required ones are there
+        Set<String> specFields = Set.of("scaleTargetRef", "pollingInterval", "cooldownPeriod", "minReplicaCount", "maxReplicaCount",
+                "triggers", "advanced", "fallback", "idleReplicaCount", "initialCooldownPeriod");
+        Set<String> triggerFields = Set.of("type", "metadata", "metricType", "name", "authenticationRef", "useCachedMetrics");
         for (GenericKubernetesResource g : scaled.values()) {
-            assertTrue(specFields.containsAll(((Map<?, ?>) g.getAdditionalProperties().get("spec")).keySet()));
+            Map<String, Object> spec = ChartTest.at(g.getAdditionalProperties(), "spec");
+            assertTrue(specFields.containsAll(spec.keySet()), spec.keySet().toString());
+            assertTrue(spec.containsKey("scaleTargetRef") && spec.containsKey("triggers"));
+            for (Map<String, Object> t : ChartTest.<List<Map<String, Object>>>at(spec, "triggers")) {
+                assertTrue(triggerFields.containsAll(t.keySet()), t.keySet().toString());
+                ((Map<?, ?>) t.get("metadata")).values().forEach(v -> assertTrue(v instanceof String, "trigger metadata are strings: " + v));
+            }
         }
         assertEquals(List.of("heterorag-querygen"), all(objs, HorizontalPodAutoscaler.class).stream()
                 .map(h -> h.getMetadata().getName()).toList(), "querygen keeps its HPA");
@@ -394,6 +403,9 @@ class ChartObjectsTest {
         GenericKubernetesResource sm = objs.stream().filter(GenericKubernetesResource.class::isInstance)
                 .map(GenericKubernetesResource.class::cast).filter(g -> g.getKind().equals("ServiceMonitor")).findFirst().orElseThrow();
         assertEquals("prometheus", sm.getMetadata().getLabels().get("release"));
+        // field names of the Prometheus Operator's ServiceMonitorSpec (npm @kubernetes-models/prometheus-operator 6.0.0)
+        assertEquals(Set.of("selector", "namespaceSelector", "endpoints"),
+                ChartTest.<Map<String, Object>>at(sm.getAdditionalProperties(), "spec").keySet());
         Map<String, Object> ep = ChartTest.at(sm.getAdditionalProperties(), "spec", "endpoints", 0);
         assertEquals(Set.of("port", "path", "interval"), ep.keySet());
         assertEquals("http", ep.get("port"));
