@@ -481,30 +481,22 @@ class ChartObjectsTest {
 
     @Test
     void theSchemaAndTheChartRefuseBadValuesWithAMessage() {
-        List<String> msgs = new ArrayList<>();
-        msgs.add(refusal("default", "services.generation.replicas", "0"));
-        assertTrue(msgs.get(0).contains("services.generation.replicas: Must be greater than or equal to 1"), msgs.get(0));
-        msgs.add(refusal("default", "image.pullPolicy", "Sometimes"));
-        assertTrue(msgs.get(1).contains("pullPolicy"), msgs.get(1));
-        msgs.add(refusal("default", "store.backend", "elastic"));
-        assertTrue(msgs.get(2).contains("backend"), msgs.get(2));
-        msgs.add(refusal("default", "services.tuning.replicas", "2"));
-        assertTrue(msgs.get(3).contains("tuning") && msgs.get(3).contains("replicas"), msgs.get(3));
-        msgs.add(refusal("default", "services.generation.grpcPort", "grpc"));
-        assertTrue(msgs.get(4).contains("grpcPort"), msgs.get(4));
-        msgs.add(refusal("default", "services.generation.gpuu.enabled", "true"));
-        assertTrue(msgs.get(5).contains("gpuu"), "a misspelt key is refused: " + msgs.get(5));
-        msgs.add(refusal("default", "services.tuning.executor.kind", "slurm"));
-        assertTrue(msgs.get(6).contains("kind"), msgs.get(6));
-        // across values (templates): a budget that would block every drain, an embedded store on two pods
-        msgs.add(refusal("default", "services.querygen.pdb.minAvailable", "2"));
-        assertTrue(msgs.get(7).contains("services.querygen.pdb.minAvailable (2) must be below the pods it runs (2"), msgs.get(7));
-        msgs.add(refusal("default", "services.retrieval.replicas", "2"));
-        assertTrue(msgs.get(8).contains("store.backend embedded"), msgs.get(8));
-        msgs.add(refusal("default", "services.querygen.autoscaling.minReplicas", "9"));
-        assertTrue(msgs.get(9).contains("minReplicas"), msgs.get(9));
-        // and lint says the same
-        LintResult lint = new Helm(ChartTest.CHART).lint().strict().call();
-        assertFalse(lint.isFailed(), String.join("\n", lint.getMessages()));
+        // value key, bad value, what the message must say
+        List<List<String>> cases = List.of(
+                List.of("services.generation.replicas", "0", "services.generation.replicas: Must be greater than or equal to 1"),
+                List.of("image.pullPolicy", "Sometimes", "pullPolicy"),
+                List.of("store.backend", "elastic", "backend"),
+                List.of("services.tuning.replicas", "2", "services.tuning.replicas"),
+                List.of("services.generation.grpcPort", "grpc", "grpcPort"),
+                List.of("services.generation.gpuu.enabled", "true", "gpuu"),
+                List.of("services.tuning.executor.kind", "slurm", "kind"),
+                // across values (templates): a budget that would block every drain, the embedded store on two pods
+                List.of("services.querygen.pdb.minAvailable", "2", "services.querygen.pdb.minAvailable (2) must be below the pods it runs (2"),
+                List.of("services.retrieval.replicas", "2", "store.backend embedded"),
+                List.of("services.querygen.autoscaling.minReplicas", "9", "minReplicas must not exceed maxReplicas"));
+        for (List<String> c : cases) {
+            String msg = refusal("default", c.get(0), c.get(1));
+            assertTrue(msg.contains(c.get(2)), c + " -> " + msg);
+        }
     }
 }

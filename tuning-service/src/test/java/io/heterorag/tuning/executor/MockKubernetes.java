@@ -49,19 +49,6 @@ final class MockKubernetes implements AutoCloseable {
         throw new AssertionError("no Kubernetes Job for " + jobId);
     }
 
-    /** Any Job, waiting until one exists. */
-    Job awaitAnyJob(String namespace) throws InterruptedException {
-        long end = System.nanoTime() + 60_000_000_000L;
-        while (System.nanoTime() < end) {
-            List<Job> jobs = client.batch().v1().jobs().inNamespace(namespace).list().getItems();
-            if (!jobs.isEmpty()) {
-                return jobs.get(0);
-            }
-            Thread.sleep(50);
-        }
-        throw new AssertionError("no Kubernetes Job created");
-    }
-
     void succeed(Job job) {
         job.setStatus(new JobStatusBuilder().withSucceeded(1)
                 .withConditions(new JobConditionBuilder().withType("Complete").withStatus("True").build()).build());
