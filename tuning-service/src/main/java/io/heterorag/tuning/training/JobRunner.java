@@ -17,11 +17,13 @@ import java.util.function.Function;
 
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
 
 import io.heterorag.proto.v1.Job;
 import io.heterorag.proto.v1.Modality;
 import io.heterorag.proto.v1.ModelAnnouncement;
 import io.heterorag.proto.v1.StartJobRequest;
+import io.heterorag.tuning.executor.JobExecutor;
 import io.heterorag.tuning.store.TuningStore;
 import io.quarkus.logging.Log;
 import io.smallrye.reactive.messaging.kafka.api.OutgoingKafkaRecordMetadata;
@@ -50,11 +52,11 @@ public class JobRunner {
             Map.entry("max_examples", "0"));
 
     /** What a finished job of any kind produced. */
-    record Outcome(Path bundle, String modelId, Map<String, Double> metrics) {
+    public record Outcome(Path bundle, String modelId, Map<String, Double> metrics) {
     }
 
     /** Runs a validated job: parameters (defaults filled in), where to write, and progress. */
-    interface Run {
+    public interface Run {
         Outcome run(Map<String, String> params, Path bundleDir, String name, String version, Consumer<String> progress);
     }
 
@@ -72,6 +74,9 @@ public class JobRunner {
     private final Emitter<byte[]> announcements;
     private final Path modelsDir;
     private final ExecutorService worker = Executors.newSingleThreadExecutor(r -> new Thread(r, "training-jobs"));
+    /** Where a job's Run happens (heterorag.tuning.executor: in this process, or as a Kubernetes Job). */
+    @Inject
+    JobExecutor executor;
 
     public JobRunner(TuningStore store, @Channel("models") Emitter<byte[]> announcements,
             @ConfigProperty(name = "heterorag.tuning.data-dir", defaultValue = "./data/tuning") Path dataDir) {
@@ -175,7 +180,7 @@ public class JobRunner {
         String metric = kind.promotionMetric();
         try {
             Map<String, String> params = queued.getParametersMap();
-            Outcome out = run.run(params, ModClipTrainer.bundleDir(modelsDir, name, version), name, version,
+            Outcome out = executor.execute(queued, run, ModClipTrainer.bundleDir(modelsDir, name, version), name, version,
                     progress -> update(job.setProgress(progress)));
             double previous = store.models(queued.getModality()).stream().filter(m -> m.getKind().equals(kind.bundleKind()))
                     .findFirst().map(m -> m.getMetricsOrDefault(metric, 0)).orElse(0.0);
@@ -198,6 +203,19 @@ public class JobRunner {
             Log.errorf(e, "job %s failed", queued.getJobId());
             update(job.setState("failed").setError(String.valueOf(e.getMessage())));
         }
+    }
+
+    /**
+     * The run of a job recorded by another process (a Kubernetes Job's pod runs the kind here): validated
+     * by its kind as start() does, the parameters already filled in.
+     */
+    public Run prepare(String kind, Modality modality, Map<String, String> params) {
+        Kind k = kinds.get(kind);
+        if (k == null) {
+            throw new IllegalArgumentException("unknown job kind '" + kind + "' (built: " + String.join(", ", kinds.keySet()) + ")");
+        }
+        StartJobRequest req = StartJobRequest.newBuilder().setKind(kind).setModality(modality).putAllParameters(params).build();
+        return k.validate().apply(req, new LinkedHashMap<>(params));
     }
 
     private void update(Job.Builder job) {
