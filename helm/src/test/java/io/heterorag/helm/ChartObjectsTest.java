@@ -89,7 +89,7 @@ class ChartObjectsTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"default", "gpu", "keda", "qdrant", "executor-kubernetes"})
+    @ValueSource(strings = {"default", "gpu", "keda", "qdrant", "executor-kubernetes", "secure"})
     void everyObjectIsAValidKubernetesObjectAndTheyFitTogether(String valueSet) {
         List<HasMetadata> objs = objects(valueSet);
         List<Deployment> deployments = all(objs, Deployment.class);
@@ -180,7 +180,7 @@ class ChartObjectsTest {
      * chart's own values.yaml: lint a copy whose values.yaml is the defaults merged with the value set.
      */
     @ParameterizedTest
-    @ValueSource(strings = {"gpu", "keda", "qdrant", "executor-kubernetes"})
+    @ValueSource(strings = {"gpu", "keda", "qdrant", "executor-kubernetes", "secure"})
     void lintsCleanlyWithEveryValueSet(String valueSet) throws Exception {
         Path copy = Path.of("target", "lint-" + valueSet, "heterorag");
         try (var files = Files.walk(ChartTest.CHART)) {
@@ -264,6 +264,27 @@ class ChartObjectsTest {
             assertNull(c.getResources().getLimits().get("nvidia.com/gpu"));
         }
         assertEquals("auto", one(objs, ConfigMap.class, "heterorag-generation").getData().get("HETERORAG_MODELS_EXECUTION_PROVIDER"));
+    }
+
+    @Test
+    void aSecureReleaseGivesEachServiceTheSettingsTheLauncherGivesWithItsCertificateFromASecret() throws Exception {
+        List<HasMetadata> objs = objects("secure");
+        for (String s : List.of("retrieval", "querygen", "generation", "tuning")) {
+            java.util.Properties props = new java.util.Properties();
+            props.load(new java.io.StringReader(one(objs, ConfigMap.class, "heterorag-" + s + "-secure").getData().get("secure.properties")));
+            assertEquals(io.heterorag.security.SecureSettings.server(Path.of("/etc/heterorag/tls"), s).keySet(), props.stringPropertyNames(),
+                    "the same keys as ./heterorag up --secure");
+            assertEquals("false", props.getProperty("quarkus.grpc.server.plain-text"));
+            PodSpec pod = one(objs, Deployment.class, "heterorag-" + s).getSpec().getTemplate().getSpec();
+            Container c = pod.getContainers().get(0);
+            assertEquals("/etc/heterorag/secure/secure.properties", c.getEnv().stream()
+                    .filter(e -> e.getName().equals("QUARKUS_CONFIG_LOCATIONS")).findFirst().orElseThrow().getValue());
+            assertEquals("heterorag-truststore-password", c.getEnv().stream().filter(e -> e.getName().equals("HETERORAG_TRUST_STORE_PASSWORD"))
+                    .findFirst().orElseThrow().getValueFrom().getSecretKeyRef().getName());
+            assertEquals("heterorag-" + s + "-tls", pod.getVolumes().stream().filter(v -> v.getName().equals("tls")).findFirst().orElseThrow()
+                    .getSecret().getSecretName());
+        }
+        assertTrue(all(objects("default"), ConfigMap.class).stream().noneMatch(m -> m.getMetadata().getName().endsWith("-secure")));
     }
 
     @Test
