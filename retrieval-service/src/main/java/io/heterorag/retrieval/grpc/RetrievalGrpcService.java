@@ -87,7 +87,7 @@ public class RetrievalGrpcService extends RetrievalGrpc.RetrievalImplBase {
                 throw invalid("unknown modality " + req.getModalityValue());
             }
             int k = k(req.getK(), defaultReportK);
-            ImageDecoder.Decoded decoded = ImageDecoder.read(req.getImage().getData().toByteArray(), req.getImage().getMediaType());
+            ImageDecoder.Decoded decoded = ImageDecoder.read(req.getImage());
             var image = decoded.image();
             // not given: the DICOM Modality tag decides, else radiology
             Modality m = req.getModality() != Modality.MODALITY_UNSPECIFIED ? req.getModality()
@@ -160,7 +160,7 @@ public class RetrievalGrpcService extends RetrievalGrpc.RetrievalImplBase {
             }
             List<BufferedImage> images = new ArrayList<>();
             for (Image i : req.getImagesList()) {
-                images.add(ImageDecoder.decode(i.getData().toByteArray(), i.getMediaType()));
+                images.add(ImageDecoder.read(i).image());
             }
             try (ReportRepositories.Lease repo = reports.lease(m)) {
                 ImageEncoder enc = repo.encoder();
