@@ -71,6 +71,9 @@ public class RetrievalGrpcService extends RetrievalGrpc.RetrievalImplBase {
     int maxIngestRecords = 1000;
     @ConfigProperty(name = "heterorag.retrieval.max-record-chars", defaultValue = "1048576")
     int maxRecordChars = 1024 * 1024;
+    /** Report texts are sent on to querygen: the same bound as its heterorag.querygen.max-report-chars. */
+    @ConfigProperty(name = "heterorag.retrieval.max-report-chars", defaultValue = "32768")
+    int maxReportChars = 32768;
     @ConfigProperty(name = "heterorag.retrieval.max-id-chars", defaultValue = "256")
     int maxIdChars = 256;
 
@@ -226,7 +229,7 @@ public class RetrievalGrpcService extends RetrievalGrpc.RetrievalImplBase {
             InputLimits.chars(at + "id", r.getId(), maxIdChars, "heterorag.retrieval.max-id-chars");
             switch (r.getKindCase()) {
                 case REPORT -> {
-                    InputLimits.chars(at + "report.text", r.getReport().getText(), maxRecordChars, key);
+                    InputLimits.chars(at + "report.text", r.getReport().getText(), maxReportChars, "heterorag.retrieval.max-report-chars");
                     imageBytes(at + "report.image", r.getReport().getImage());
                     for (var m : r.getReport().getMetadataMap().entrySet()) {
                         InputLimits.chars(at + "report.metadata", m.getKey() + m.getValue(), maxIdChars * 16, "heterorag.retrieval.max-id-chars x 16");
