@@ -215,7 +215,7 @@ public final class GenerativeAnswerer implements Answerer {
             return null; // text-only request (options.skip_reports without an image)
         }
         try {
-            return ImageDecoder.decode(q.image().getData().toByteArray(), q.image().getMediaType());
+            return ImageDecoder.read(q.image()).image();
         } catch (InvalidImageException e) {
             throw Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asRuntimeException();
         }

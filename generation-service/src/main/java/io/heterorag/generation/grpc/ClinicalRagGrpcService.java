@@ -63,8 +63,9 @@ public class ClinicalRagGrpcService extends ClinicalRagGrpc.ClinicalRagImplBase 
                     req.getImage().getData().size());
             return sre;
         }
-        Log.errorf(e, "request %s failed", req.getRequestId());
-        return Status.INTERNAL.withDescription("answer failed: " + e.getMessage()).asRuntimeException();
+        Log.errorf("request %s failed: %s", req.getRequestId(), e.getClass().getName());
+        // the exception goes to the log under an error id (ErrorShield); the caller gets INTERNAL and the id
+        return Status.INTERNAL.withCause(e).withDescription("answer failed").asRuntimeException();
     }
 
     // ids and sizes only: questions, images and answers are patient data

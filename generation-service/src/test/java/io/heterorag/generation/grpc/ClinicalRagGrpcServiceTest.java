@@ -1,6 +1,7 @@
 package io.heterorag.generation.grpc;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -14,6 +15,8 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.heterorag.proto.v1.AnswerOptions;
 import io.heterorag.proto.v1.AnswerRequest;
+import io.heterorag.proto.v1.AnswerResponse;
+import io.heterorag.proto.v1.Degradation;
 import io.heterorag.proto.v1.ClinicalRagGrpc;
 import io.heterorag.proto.v1.Image;
 import io.heterorag.proto.v1.Task;
@@ -23,9 +26,9 @@ import io.restassured.RestAssured;
 import org.junit.jupiter.api.Test;
 
 /**
- * The public API refuses bad input with a clear status on both RPCs, and names the stage when a
- * backing service is down (nothing listens on the test ports of retrieval and querygen here; the
- * whole pipeline runs in the end-to-end test).
+ * The public API refuses bad input with a clear status on both RPCs, and still answers, flagging each
+ * degraded stage, when its backing services are down (nothing listens on the test ports of retrieval
+ * and querygen here; the whole pipeline runs in the end-to-end test).
  */
 @QuarkusTest
 class ClinicalRagGrpcServiceTest {
@@ -80,21 +83,39 @@ class ClinicalRagGrpcServiceTest {
         for (var b : bad) {
             assertStatus(Status.Code.INVALID_ARGUMENT, b.getKey(), () -> rag.streamAnswer(valid().setOptions(b.getValue()).build()).next());
         }
-        // in range, edges included: refused only later, by the (absent) retrieval service
-        assertStatus(Status.Code.UNAVAILABLE, "stage reports", () -> rag.answer(valid().setOptions(AnswerOptions.newBuilder()
+        // in range, edges included: answered, though from the question alone (retrieval and querygen are absent)
+        AnswerResponse res = rag.answer(valid().setOptions(AnswerOptions.newBuilder()
                 .setMaxNewTokens(1024).setTemperature(2).setTopP(1).setTopK(1000).setRepetitionPenalty(1).addStop("\n")
-                .addAllClosedAnswers(List.of("left", "right"))).build()));
+                .addAllClosedAnswers(List.of("left", "right"))).build());
+        assertEquals("reports", res.getDegraded(0).getStage());
     }
 
     @Test
-    void aDownDependencyFailsWithUnavailableNamingTheStage() {
-        assertStatus(Status.Code.UNAVAILABLE, "stage reports", () -> rag.answer(valid().build()));
-        // without an image the first call is query generation
-        assertStatus(Status.Code.UNAVAILABLE, "stage queries", () -> rag.answer(valid().clearImage()
-                .setOptions(AnswerOptions.newBuilder().setSkipReports(true)).build()));
+    void everyDependencyDownStillAnswersAndFlagsEachStage() {
+        // nothing listens on retrieval's and querygen's test ports: each call is UNAVAILABLE
+        AnswerResponse res = rag.answer(valid().build());
+        assertFalse(res.getTraceId().isBlank());
+        List<String> stages = res.getDegradedList().stream().map(Degradation::getStage).toList();
+        assertEquals(List.of("reports", "queries", "knowledge:RESEARCH", "knowledge:WIKI", "knowledge:BOOK", "knowledge:GUIDELINE",
+                "knowledge:GRAPH"), stages);
+        assertTrue(res.getDegradedList().stream().allMatch(d -> d.getReason().startsWith("UNAVAILABLE")), res.getDegradedList().toString());
         // report generation needs no question
-        assertStatus(Status.Code.UNAVAILABLE, "stage reports", () -> rag.answer(valid().clearQuestion()
-                .setTask(Task.REPORT_GENERATION).build()));
+        AnswerResponse report = rag.answer(valid().clearQuestion().setTask(Task.REPORT_GENERATION).build());
+        assertEquals("reports", report.getDegraded(0).getStage());
+    }
+
+    @Test
+    void oversizedFieldsAreRefusedNamingTheLimitAndNoExceptionTextReachesTheCaller() {
+        // above the server's inbound message limit (20 MiB): refused by gRPC before it is parsed
+        assertStatus(Status.Code.RESOURCE_EXHAUSTED, "maximum size", () -> rag.answer(valid().setQuestion("x".repeat(25 * 1024 * 1024)).build()));
+        // under it: each field's own limit, named with its key
+        assertStatus(Status.Code.INVALID_ARGUMENT, "question has 8388608 characters, above the limit of 8192 (heterorag.generation.max-question-chars)",
+                () -> rag.answer(valid().setQuestion("x".repeat(8 * 1024 * 1024)).build()));
+        assertStatus(Status.Code.INVALID_ARGUMENT, "request_id has 2097152 characters, above the limit of 128 (heterorag.generation.max-request-id-chars)",
+                () -> rag.streamAnswer(valid().setRequestId("r".repeat(2 * 1024 * 1024)).build()).next());
+        assertStatus(Status.Code.INVALID_ARGUMENT, "options.report_k is 1000, outside 0..64",
+                () -> rag.answer(valid().setOptions(AnswerOptions.newBuilder().setReportK(1000)).build()));
+        RestAssured.get("/q/health/ready").then().statusCode(200);
     }
 
     static void assertStatus(Status.Code code, String messagePart, Runnable call) {

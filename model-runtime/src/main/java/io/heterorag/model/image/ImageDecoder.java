@@ -14,7 +14,7 @@ import javax.imageio.stream.ImageInputStream;
 import io.heterorag.proto.v1.Modality;
 
 /**
- * Decodes PNG, JPEG and uncompressed DICOM bytes, sniffing the format from the bytes rather than
+ * Decodes PNG, JPEG and DICOM bytes (see DicomReader for its transfer syntaxes), sniffing the format from the bytes rather than
  * trusting the media type.
  */
 public final class ImageDecoder {
@@ -33,7 +33,20 @@ public final class ImageDecoder {
         return read(data, mediaType).image();
     }
 
+    /** A request's image: its bytes, media type and DICOM frame (Image.frame: 1-based, 0 the middle one). */
+    public static Decoded read(io.heterorag.proto.v1.Image image) {
+        return read(image.getData().toByteArray(), image.getMediaType(), image.getFrame());
+    }
+
     public static Decoded read(byte[] data, String mediaType) {
+        return read(data, mediaType, 0);
+    }
+
+    /**
+     * @param frame which frame of a multi-frame DICOM image: 1-based, as DICOM numbers frames; 0 (the proto
+     *              default) picks the middle one. PNG and JPEG have one frame: 0 or 1.
+     */
+    public static Decoded read(byte[] data, String mediaType, int frame) {
         if (data == null || data.length == 0) {
             throw new InvalidImageException("image is empty");
         }
@@ -48,20 +61,22 @@ public final class ImageDecoder {
         }
         if (format.equals("dicom")) {
             try {
-                return DicomReader.read(data);
+                return DicomReader.read(data, frame);
             } catch (InvalidImageException e) {
                 throw e;
             } catch (RuntimeException e) {
                 throw new InvalidImageException("corrupt DICOM image: " + e.getMessage());
             }
         }
+        if (frame > 1 || frame < 0) {
+            throw new InvalidImageException("frame " + frame + " asked, a " + format + " image has one frame (1, or 0 for the middle one)");
+        }
         return new Decoded(raster(data, format), Modality.MODALITY_UNSPECIFIED);
     }
 
     private static BufferedImage raster(byte[] data, String format) {
         try (ImageInputStream in = ImageIO.createImageInputStream(new ByteArrayInputStream(data))) {
-            Iterator<ImageReader> readers = ImageIO.getImageReadersByFormatName(format);
-            ImageReader reader = readers.next();
+            ImageReader reader = jdkReader(format);
             try {
                 reader.setInput(in);
                 // ImageIO decodes a truncated JPEG into a half-grey picture with only a warning: refuse it
@@ -85,6 +100,22 @@ public final class ImageDecoder {
             }
             throw new InvalidImageException("corrupt " + format + " image: " + e.getMessage());
         }
+    }
+
+    /**
+     * The JDK's own reader for the format where there is one: DicomReader's JPEG plugin (TwelveMonkeys) also
+     * registers for "jpeg", and plain uploads keep the reader whose warnings {@link #raster} relies on.
+     */
+    static ImageReader jdkReader(String format) {
+        ImageReader first = null;
+        for (Iterator<ImageReader> it = ImageIO.getImageReadersByFormatName(format); it.hasNext();) {
+            ImageReader r = it.next();
+            if (r.getClass().getName().startsWith("com.sun.imageio.")) {
+                return r;
+            }
+            first = first == null ? r : first;
+        }
+        return first;
     }
 
     /** "png", "jpeg", "dicom" or null. */

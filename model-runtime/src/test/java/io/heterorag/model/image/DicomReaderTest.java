@@ -59,11 +59,8 @@ class DicomReaderTest {
     }
 
     @Test
-    void compressedOrTruncatedDicomIsRefusedWithAReason() {
-        for (String name : new String[] {"MR_small_RLE.dcm", "JPEG-lossy.dcm"}) {
-            InvalidImageException e = assertThrows(InvalidImageException.class, () -> ImageDecoder.decode(file(name), ""));
-            assertTrue(e.getMessage().contains("compressed"), name + ": " + e.getMessage());
-        }
+    void truncatedOrMislabelledDicomIsRefusedWithAReason() {
+        // compressed files: CompressedDicomTest
         byte[] truncated = Arrays.copyOf(file("CT_small.dcm"), 2000);
         InvalidImageException e = assertThrows(InvalidImageException.class, () -> ImageDecoder.decode(truncated, ""));
         assertTrue(e.getMessage().contains("DICOM"), e.getMessage());

@@ -4,7 +4,9 @@ import java.util.EnumSet;
 import java.util.Set;
 
 import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
+import io.heterorag.model.grpc.InputLimits;
 import io.heterorag.proto.v1.Corpus;
 import io.heterorag.proto.v1.GenerateQueriesRequest;
 import io.heterorag.proto.v1.GenerateQueriesResponse;
@@ -13,6 +15,7 @@ import io.heterorag.querygen.pipeline.KeywordQueryBuilder;
 import io.quarkus.grpc.GrpcService;
 import io.quarkus.logging.Log;
 import io.smallrye.common.annotation.Blocking;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 @GrpcService
 @Blocking
@@ -20,8 +23,25 @@ public class QueryGenGrpcService extends QueryGenGrpc.QueryGenImplBase {
 
     private final KeywordQueryBuilder builder = new KeywordQueryBuilder();
 
+    @ConfigProperty(name = "heterorag.querygen.max-question-chars", defaultValue = "8192")
+    int maxQuestionChars = 8192;
+    @ConfigProperty(name = "heterorag.querygen.max-report-texts", defaultValue = "64")
+    int maxReportTexts = 64;
+    @ConfigProperty(name = "heterorag.querygen.max-report-chars", defaultValue = "32768")
+    int maxReportChars = 32768;
+
     @Override
     public void generateQueries(GenerateQueriesRequest req, StreamObserver<GenerateQueriesResponse> out) {
+        try {
+            // sizes before any work (a 25 MB question once ended in OutOfMemoryError here)
+            InputLimits.chars("question", req.getQuestion(), maxQuestionChars, "heterorag.querygen.max-question-chars");
+            InputLimits.count("report_texts", req.getReportTextsCount(), maxReportTexts, "heterorag.querygen.max-report-texts");
+            InputLimits.eachChars("report_texts", req.getReportTextsList(), maxReportChars, "heterorag.querygen.max-report-chars");
+            InputLimits.count("corpora", req.getCorporaCount(), Corpus.values().length - 2, "the number of corpora");
+        } catch (StatusRuntimeException e) {
+            out.onError(e);
+            return;
+        }
         if (req.getQuestion().isBlank() && req.getReportTextsList().stream().allMatch(String::isBlank)) {
             out.onError(Status.INVALID_ARGUMENT.withDescription("neither a question nor report text to write queries from")
                     .asRuntimeException());

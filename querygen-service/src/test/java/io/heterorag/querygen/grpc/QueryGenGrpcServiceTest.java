@@ -46,6 +46,19 @@ class QueryGenGrpcServiceTest {
         e = assertThrows(StatusRuntimeException.class, () -> querygen.generateQueries(GenerateQueriesRequest.newBuilder()
                 .setQuestion("x".repeat(34 * 1024 * 1024)).build()));
         assertEquals(Status.Code.RESOURCE_EXHAUSTED, e.getStatus().getCode());
+        // each field's limit, named with its key, before any work
+        for (var bad : java.util.Map.of(
+                "question has 8193 characters, above the limit of 8192 (heterorag.querygen.max-question-chars)",
+                GenerateQueriesRequest.newBuilder().setQuestion("q".repeat(8193)).build(),
+                "report_texts has 65 elements, above the limit of 64 (heterorag.querygen.max-report-texts)",
+                GenerateQueriesRequest.newBuilder().setQuestion("q").addAllReportTexts(java.util.Collections.nCopies(65, "r")).build(),
+                "report_texts[1] has 32769 characters, above the limit of 32768 (heterorag.querygen.max-report-chars)",
+                GenerateQueriesRequest.newBuilder().setQuestion("q").addReportTexts("r").addReportTexts("r".repeat(32769)).build())
+                .entrySet()) {
+            StatusRuntimeException refused = assertThrows(StatusRuntimeException.class, () -> querygen.generateQueries(bad.getValue()));
+            assertEquals(Status.Code.INVALID_ARGUMENT, refused.getStatus().getCode());
+            assertEquals(bad.getKey(), refused.getStatus().getDescription());
+        }
 
         assertEquals(HealthCheckResponse.ServingStatus.SERVING,
                 health.check(HealthCheckRequest.getDefaultInstance()).getStatus());

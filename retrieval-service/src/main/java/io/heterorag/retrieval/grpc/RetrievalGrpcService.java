@@ -9,6 +9,8 @@ import java.util.function.Supplier;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
+import io.heterorag.model.grpc.InputLimits;
+import io.heterorag.proto.v1.AtlasRecord;
 import io.heterorag.proto.v1.Corpus;
 import io.heterorag.proto.v1.EmbedRequest;
 import io.heterorag.proto.v1.EmbedResponse;
@@ -60,6 +62,21 @@ public class RetrievalGrpcService extends RetrievalGrpc.RetrievalImplBase {
     private final double adaptiveRatio;
     private final int adaptiveMinK;
 
+    // field bounds (docs/limits-and-faults.md); initialised for tests that build the service without CDI
+    @ConfigProperty(name = "heterorag.retrieval.max-query-chars", defaultValue = "8192")
+    int maxQueryChars = 8192;
+    @ConfigProperty(name = "heterorag.retrieval.max-image-bytes", defaultValue = "16777216")
+    int maxImageBytes = 16 * 1024 * 1024;
+    @ConfigProperty(name = "heterorag.retrieval.max-ingest-records", defaultValue = "1000")
+    int maxIngestRecords = 1000;
+    @ConfigProperty(name = "heterorag.retrieval.max-record-chars", defaultValue = "1048576")
+    int maxRecordChars = 1024 * 1024;
+    /** Report texts are sent on to querygen: the same bound as its heterorag.querygen.max-report-chars. */
+    @ConfigProperty(name = "heterorag.retrieval.max-report-chars", defaultValue = "32768")
+    int maxReportChars = 32768;
+    @ConfigProperty(name = "heterorag.retrieval.max-id-chars", defaultValue = "256")
+    int maxIdChars = 256;
+
     public RetrievalGrpcService(VectorStore store, ReportRepositories reports, Models models, AtlasIngestor ingestor, TermGraph graph, CorpusSearch corpusSearch,
             @ConfigProperty(name = "heterorag.retrieval.report-k", defaultValue = "5") int defaultReportK,
             @ConfigProperty(name = "heterorag.retrieval.corpus-k", defaultValue = "10") int defaultCorpusK,
@@ -86,8 +103,9 @@ public class RetrievalGrpcService extends RetrievalGrpc.RetrievalImplBase {
             if (req.getModality() == Modality.UNRECOGNIZED) {
                 throw invalid("unknown modality " + req.getModalityValue());
             }
+            imageBytes("image", req.getImage());
             int k = k(req.getK(), defaultReportK);
-            ImageDecoder.Decoded decoded = ImageDecoder.read(req.getImage().getData().toByteArray(), req.getImage().getMediaType());
+            ImageDecoder.Decoded decoded = ImageDecoder.read(req.getImage());
             var image = decoded.image();
             // not given: the DICOM Modality tag decides, else radiology
             Modality m = req.getModality() != Modality.MODALITY_UNSPECIFIED ? req.getModality()
@@ -120,6 +138,7 @@ public class RetrievalGrpcService extends RetrievalGrpc.RetrievalImplBase {
             if (req.getQuery().isBlank()) {
                 throw invalid("query is empty");
             }
+            InputLimits.chars("query", req.getQuery(), maxQueryChars, "heterorag.retrieval.max-query-chars");
             int k = k(req.getK(), defaultCorpusK);
             SearchCorpusResponse.Builder res = SearchCorpusResponse.newBuilder().setTextEncoder(models.text().name())
                     .setRanking(corpusSearch.method());
@@ -137,6 +156,7 @@ public class RetrievalGrpcService extends RetrievalGrpc.RetrievalImplBase {
     @Override
     public void ingest(IngestRequest req, StreamObserver<IngestResponse> out) {
         respond(out, () -> {
+            validate(req);
             AtlasIngestor.Result r = ingestor.ingest(req.getRecordsList());
             return IngestResponse.newBuilder().setStored(r.stored()).setUnchanged(r.unchanged())
                     .addAllRejected(r.rejected()).addAllDuplicates(r.duplicates()).build();
@@ -158,9 +178,13 @@ public class RetrievalGrpcService extends RetrievalGrpc.RetrievalImplBase {
             if (req.getImagesCount() + req.getTextsCount() > MAX_EMBED) {
                 throw invalid("at most " + MAX_EMBED + " images and texts per call");
             }
+            InputLimits.eachChars("texts", req.getTextsList(), maxQueryChars, "heterorag.retrieval.max-query-chars");
+            for (int i = 0; i < req.getImagesCount(); i++) {
+                imageBytes("images[" + i + "]", req.getImages(i));
+            }
             List<BufferedImage> images = new ArrayList<>();
             for (Image i : req.getImagesList()) {
-                images.add(ImageDecoder.decode(i.getData().toByteArray(), i.getMediaType()));
+                images.add(ImageDecoder.read(i).image());
             }
             try (ReportRepositories.Lease repo = reports.lease(m)) {
                 ImageEncoder enc = repo.encoder();
@@ -186,6 +210,45 @@ public class RetrievalGrpcService extends RetrievalGrpc.RetrievalImplBase {
                 return res.build();
             }
         });
+    }
+
+    private void imageBytes(String field, Image image) {
+        if (image.getData().size() > maxImageBytes) {
+            throw invalid(field + " has " + image.getData().size() + " bytes, above the limit of " + maxImageBytes
+                    + " (heterorag.retrieval.max-image-bytes)");
+        }
+    }
+
+    /** The batch and each record's fields, before any record is stored: one oversized record refuses the call. */
+    private void validate(IngestRequest req) {
+        InputLimits.count("records", req.getRecordsCount(), maxIngestRecords, "heterorag.retrieval.max-ingest-records");
+        String key = "heterorag.retrieval.max-record-chars";
+        for (int i = 0; i < req.getRecordsCount(); i++) {
+            AtlasRecord r = req.getRecords(i);
+            String at = "records[" + i + "].";
+            InputLimits.chars(at + "id", r.getId(), maxIdChars, "heterorag.retrieval.max-id-chars");
+            switch (r.getKindCase()) {
+                case REPORT -> {
+                    InputLimits.chars(at + "report.text", r.getReport().getText(), maxReportChars, "heterorag.retrieval.max-report-chars");
+                    imageBytes(at + "report.image", r.getReport().getImage());
+                    for (var m : r.getReport().getMetadataMap().entrySet()) {
+                        InputLimits.chars(at + "report.metadata", m.getKey() + m.getValue(), maxIdChars * 16, "heterorag.retrieval.max-id-chars x 16");
+                    }
+                }
+                case DOCUMENT -> {
+                    InputLimits.chars(at + "document.title", r.getDocument().getTitle(), maxIdChars * 16, "heterorag.retrieval.max-id-chars x 16");
+                    InputLimits.chars(at + "document.content", r.getDocument().getContent(), maxRecordChars, key);
+                }
+                case TERM -> {
+                    InputLimits.chars(at + "term.name", r.getTerm().getName(), maxIdChars * 16, "heterorag.retrieval.max-id-chars x 16");
+                    InputLimits.chars(at + "term.definition", r.getTerm().getDefinition(), maxRecordChars, key);
+                }
+                case RELATION -> InputLimits.chars(at + "relation", r.getRelation().getHeadName() + r.getRelation().getRelation()
+                        + r.getRelation().getTailName(), maxIdChars * 16, "heterorag.retrieval.max-id-chars x 16");
+                default -> {
+                }
+            }
+        }
     }
 
     private static Vector vector(float[] v) {
@@ -219,8 +282,8 @@ public class RetrievalGrpcService extends RetrievalGrpc.RetrievalImplBase {
             out.onError(Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asRuntimeException());
             return;
         } catch (RuntimeException e) {
-            Log.error("retrieval call failed", e);
-            out.onError(Status.INTERNAL.withDescription("retrieval failed: " + e.getMessage()).asRuntimeException());
+            // the exception goes to the log under an error id (ErrorShield); the caller gets INTERNAL and the id
+            out.onError(Status.INTERNAL.withCause(e).withDescription("retrieval failed").asRuntimeException());
             return;
         }
         out.onNext(result);

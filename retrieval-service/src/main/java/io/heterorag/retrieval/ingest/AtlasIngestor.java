@@ -204,7 +204,7 @@ public class AtlasIngestor {
                 if (rep.getText().isBlank()) {
                     throw new IllegalArgumentException("report text is empty");
                 }
-                BufferedImage image = ImageDecoder.decode(rep.getImage().getData().toByteArray(), rep.getImage().getMediaType());
+                BufferedImage image = ImageDecoder.read(rep.getImage()).image();
                 return new Pending(r, image, PerceptualHash.of(image));
             }
             case DOCUMENT -> require(!r.getDocument().getContent().isBlank(), "document content is empty");

@@ -166,6 +166,17 @@ class RetrievalGrpcServiceTest {
         assertStatus(Status.Code.RESOURCE_EXHAUSTED, "", () -> retrieval.retrieveReports(RetrieveReportsRequest.newBuilder()
                 .setImage(Image.newBuilder().setData(ByteString.copyFrom(new byte[33 * 1024 * 1024]))).build()));
 
+        // each field's limit, named with its key, before any work
+        assertStatus(Status.Code.INVALID_ARGUMENT, "query has 8193 characters, above the limit of 8192 (heterorag.retrieval.max-query-chars)",
+                () -> retrieval.searchCorpus(SearchCorpusRequest.newBuilder().setCorpus(Corpus.BOOK).setQuery("q".repeat(8193)).build()));
+        assertStatus(Status.Code.INVALID_ARGUMENT, "records has 1001 elements, above the limit of 1000 (heterorag.retrieval.max-ingest-records)",
+                () -> retrieval.ingest(io.heterorag.proto.v1.IngestRequest.newBuilder().addAllRecords(java.util.Collections.nCopies(1001,
+                        io.heterorag.proto.v1.AtlasRecord.newBuilder().setId("x").build())).build()));
+        assertStatus(Status.Code.INVALID_ARGUMENT, "records[0].document.content has 1048577 characters, above the limit of 1048576",
+                () -> retrieval.ingest(io.heterorag.proto.v1.IngestRequest.newBuilder().addRecords(io.heterorag.proto.v1.AtlasRecord.newBuilder()
+                        .setId("big").setDocument(io.heterorag.proto.v1.DocumentRecord.newBuilder().setContent("d".repeat(1024 * 1024 + 1)))).build()));
+        assertStatus(Status.Code.INVALID_ARGUMENT, "records[0].id has 257 characters", () -> retrieval.ingest(io.heterorag.proto.v1.IngestRequest
+                .newBuilder().addRecords(io.heterorag.proto.v1.AtlasRecord.newBuilder().setId("i".repeat(257))).build()));
         assertFalse(retrieval.getStats(GetStatsRequest.getDefaultInstance()).getEntriesMap().isEmpty());
         RestAssured.get("/q/health/ready").then().statusCode(200);
     }
@@ -177,8 +188,16 @@ class RetrievalGrpcServiceTest {
                 .setMediaType("application/dicom").setData(ByteString.copyFrom(java.nio.file.Files.readAllBytes(dicom.resolve("CT_small.dcm")))))
                 .build());
         assertEquals(io.heterorag.proto.v1.Modality.RADIOLOGY, res.getModality());
-        assertStatus(Status.Code.INVALID_ARGUMENT, "compressed", () -> retrieval.retrieveReports(RetrieveReportsRequest.newBuilder()
-                .setImage(Image.newBuilder().setData(ByteString.copyFrom(readUnchecked(dicom.resolve("MR_small_RLE.dcm"))))).build()));
+        // compressed DICOM is decoded (RLE here); what no library decodes is refused naming its transfer syntax
+        assertEquals(io.heterorag.proto.v1.Modality.RADIOLOGY, retrieval.retrieveReports(RetrieveReportsRequest.newBuilder()
+                .setImage(Image.newBuilder().setData(ByteString.copyFrom(readUnchecked(dicom.resolve("MR_small_RLE.dcm"))))).build()).getModality());
+        assertStatus(Status.Code.INVALID_ARGUMENT, "JPEG-LS Lossless", () -> retrieval.retrieveReports(RetrieveReportsRequest.newBuilder()
+                .setImage(Image.newBuilder().setData(ByteString.copyFrom(readUnchecked(dicom.resolve("MR_small_jpeg_ls_lossless.dcm"))))).build()));
+        assertStatus(Status.Code.INVALID_ARGUMENT, "pixel data is cut short", () -> retrieval.retrieveReports(RetrieveReportsRequest.newBuilder()
+                .setImage(Image.newBuilder().setData(ByteString.copyFrom(readUnchecked(dicom.resolve("MR_truncated.dcm"))))).build()));
+        assertStatus(Status.Code.INVALID_ARGUMENT, "frame 3 asked, the DICOM image has 2 frame(s)", () -> retrieval.retrieveReports(
+                RetrieveReportsRequest.newBuilder().setImage(Image.newBuilder().setFrame(3)
+                        .setData(ByteString.copyFrom(readUnchecked(dicom.resolve("SC_rgb_rle_2frame.dcm"))))).build()));
     }
 
     static byte[] readUnchecked(java.nio.file.Path p) {

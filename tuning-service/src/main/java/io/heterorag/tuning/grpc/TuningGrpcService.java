@@ -1,6 +1,8 @@
 package io.heterorag.tuning.grpc;
 
 import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.heterorag.model.grpc.InputLimits;
 import io.grpc.stub.StreamObserver;
 import io.heterorag.proto.v1.Feedback;
 import io.heterorag.proto.v1.GetJobRequest;
@@ -32,6 +34,11 @@ public class TuningGrpcService extends TuningGrpc.TuningImplBase {
 
     static final int DEFAULT_PAGE = 50;
     static final int MAX_PAGE = 1000;
+
+    // field bounds, fixed (docs/limits-and-faults.md): ids, free texts of feedback, job parameters
+    static final int MAX_ID_CHARS = 256;
+    static final int MAX_TEXT_CHARS = 16384;
+    private static final String FIXED = "a fixed limit";
 
     private final TuningStore store;
     private final JobRunner jobs;
@@ -66,6 +73,15 @@ public class TuningGrpcService extends TuningGrpc.TuningImplBase {
 
     @Override
     public void submitFeedback(Feedback req, StreamObserver<SubmitFeedbackResponse> out) {
+        try {
+            InputLimits.chars("feedback_id", req.getFeedbackId(), MAX_ID_CHARS, FIXED);
+            InputLimits.chars("trace_id", req.getTraceId(), MAX_ID_CHARS, FIXED);
+            InputLimits.chars("correct_answer", req.getCorrectAnswer(), MAX_TEXT_CHARS, FIXED);
+            InputLimits.chars("comment", req.getComment(), MAX_TEXT_CHARS, FIXED);
+        } catch (StatusRuntimeException e) {
+            out.onError(e);
+            return;
+        }
         if (req.getFeedbackId().isBlank() || req.getTraceId().isBlank()) {
             invalid(out, "feedback_id and trace_id are required");
             return;
@@ -98,6 +114,18 @@ public class TuningGrpcService extends TuningGrpc.TuningImplBase {
     @Override
     public void startJob(StartJobRequest req, StreamObserver<Job> out) {
         Job job;
+        try {
+            InputLimits.chars("kind", req.getKind(), MAX_ID_CHARS, FIXED);
+            InputLimits.count("parameters", req.getParametersCount(), 64, FIXED);
+            for (var p : req.getParametersMap().entrySet()) {
+                InputLimits.chars("parameters key", p.getKey(), MAX_ID_CHARS, FIXED);
+                InputLimits.chars("parameters[" + (p.getKey().length() > 64 ? p.getKey().substring(0, 64) : p.getKey()) + "]", p.getValue(),
+                        MAX_ID_CHARS * 4, FIXED);
+            }
+        } catch (StatusRuntimeException e) {
+            out.onError(e);
+            return;
+        }
         try {
             job = jobs.start(req);
         } catch (IllegalArgumentException e) {

@@ -85,6 +85,12 @@ class TuningGrpcServiceTest {
                 .setTraceId("t").setRating(5).build()));
         assertStatus(Status.Code.RESOURCE_EXHAUSTED, "maximum size", () -> tuning.submitFeedback(Feedback.newBuilder()
                 .setComment("x".repeat(33 * 1024 * 1024)).build()));
+        assertStatus(Status.Code.INVALID_ARGUMENT, "comment has 16385 characters, above the limit of 16384", () -> tuning.submitFeedback(
+                Feedback.newBuilder().setFeedbackId("f").setTraceId("t").setComment("c".repeat(16385)).build()));
+        assertStatus(Status.Code.INVALID_ARGUMENT, "trace_id has 257 characters, above the limit of 256", () -> tuning.submitFeedback(
+                Feedback.newBuilder().setFeedbackId("f").setTraceId("t".repeat(257)).build()));
+        assertStatus(Status.Code.INVALID_ARGUMENT, "parameters[epochs] has 1025 characters, above the limit of 1024", () -> tuning.startJob(
+                StartJobRequest.newBuilder().setKind("generator").putParameters("epochs", "1".repeat(1025)).build()));
         assertStatus(Status.Code.INVALID_ARGUMENT, "unknown job kind", () -> tuning.startJob(StartJobRequest.newBuilder().setKind("hkpt").build()));
         assertStatus(Status.Code.INVALID_ARGUMENT, "needs a modality", () -> tuning.startJob(StartJobRequest.newBuilder().setKind("modclip").build()));
         assertStatus(Status.Code.INVALID_ARGUMENT, "readable pairs file", () -> tuning.startJob(StartJobRequest.newBuilder()

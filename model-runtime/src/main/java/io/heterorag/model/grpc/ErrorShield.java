@@ -1,0 +1,52 @@
+package io.heterorag.model.grpc;
+
+import java.util.UUID;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import java.util.regex.Pattern;
+
+import io.grpc.ForwardingServerCall;
+import io.grpc.Metadata;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerInterceptor;
+import io.grpc.Status;
+
+/**
+ * Keeps internal exception text from callers: a call that ends UNKNOWN (an uncaught exception or Error,
+ * OutOfMemoryError included) or INTERNAL reaches the caller as INTERNAL "internal error ID", and the
+ * service's log gets the ID with the original status and its cause. A status this shield (or a downstream
+ * one) already made generic passes through, so "stage queries: internal error ID" keeps the stage and
+ * the downstream ID. Each service registers it as a global interceptor (a one-line subclass).
+ */
+public class ErrorShield implements ServerInterceptor {
+
+    private static final Logger LOG = Logger.getLogger(ErrorShield.class.getName());
+    static final Pattern GENERIC = Pattern.compile("(stage [a-z]+: )*internal error [0-9a-f]{12}( .*)?");
+
+    @Override
+    public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
+        return next.startCall(new ForwardingServerCall.SimpleForwardingServerCall<>(call) {
+            @Override
+            public void close(Status status, Metadata trailers) {
+                super.close(shield(status, call.getMethodDescriptor().getFullMethodName()), trailers);
+            }
+        }, headers);
+    }
+
+    /** The status a caller may see. */
+    static Status shield(Status status, String method) {
+        Status.Code code = status.getCode();
+        if (code != Status.Code.UNKNOWN && code != Status.Code.INTERNAL) {
+            return status;
+        }
+        if (status.getDescription() != null && GENERIC.matcher(status.getDescription()).matches()) {
+            return status;
+        }
+        String id = UUID.randomUUID().toString().replace("-", "").substring(0, 12);
+        // the original text goes to the log only: exception messages hold no patient data, but class names and
+        // internals are not the caller's business
+        LOG.log(Level.SEVERE, "internal error " + id + " in " + method + ": " + code + " " + status.getDescription(), status.getCause());
+        return Status.INTERNAL.withDescription("internal error " + id + " (the service's log has the details)");
+    }
+}
