@@ -71,6 +71,8 @@ class RagPipelineFaultsTest {
     final List<Server> servers = new ArrayList<>();
     final List<ManagedChannel> channels = new ArrayList<>();
     final List<Trace> traces = new CopyOnWriteArrayList<>();
+    @org.junit.jupiter.api.io.TempDir
+    java.nio.file.Path traceBuffer;
     final SimpleMeterRegistry registry = new SimpleMeterRegistry();
 
     static RetrieveReportsResponse reportsResponse() {
@@ -140,7 +142,7 @@ class RagPipelineFaultsTest {
             throw new UnsupportedOperationException();
         }, "cpu", 16, metrics);
         RagPipeline p = new RagPipeline(RetrievalGrpc.newBlockingStub(retrieval), QueryGenGrpc.newBlockingStub(querygen),
-                new TracePublisher(new RagPipelineTest.RecordingEmitter(traces), registry), registry, served);
+                new TracePublisher(new RagPipelineTest.RecordingSender(traces), traceBuffer, 1 << 20, 60_000, registry), registry, served);
         p.defaultDeadlineMs = 10_000;
         p.stageDeadlineMs = 5_000;
         p.maxImageBytes = 1 << 24;
