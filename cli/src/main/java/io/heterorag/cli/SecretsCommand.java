@@ -7,10 +7,10 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
 
-import io.heterorag.security.ApiKeys;
-import io.heterorag.security.Caller;
-import io.heterorag.security.LocalCertificates;
-import io.heterorag.security.SecureSettings;
+import io.heterorag.guard.ApiKeys;
+import io.heterorag.guard.Caller;
+import io.heterorag.guard.LocalCertificates;
+import io.heterorag.guard.SecureSettings;
 
 /**
  * {@code secrets DIR}: what {@code ./heterorag up --secure} runs — a local CA and a certificate per

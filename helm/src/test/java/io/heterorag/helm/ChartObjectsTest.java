@@ -272,7 +272,7 @@ class ChartObjectsTest {
         for (String s : List.of("retrieval", "querygen", "generation", "tuning")) {
             java.util.Properties props = new java.util.Properties();
             props.load(new java.io.StringReader(one(objs, ConfigMap.class, "heterorag-" + s + "-secure").getData().get("secure.properties")));
-            assertEquals(io.heterorag.security.SecureSettings.server(Path.of("/etc/heterorag/tls"), s).keySet(), props.stringPropertyNames(),
+            assertEquals(io.heterorag.guard.SecureSettings.server(Path.of("/etc/heterorag/tls"), s).keySet(), props.stringPropertyNames(),
                     "the same keys as ./heterorag up --secure");
             assertEquals("false", props.getProperty("quarkus.grpc.server.plain-text"));
             PodSpec pod = one(objs, Deployment.class, "heterorag-" + s).getSpec().getTemplate().getSpec();

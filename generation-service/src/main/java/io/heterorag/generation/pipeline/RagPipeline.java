@@ -29,7 +29,7 @@ import io.grpc.StatusRuntimeException;
 import io.heterorag.generation.answer.Answerer;
 import io.heterorag.generation.answer.ServedAnswerer;
 import io.heterorag.generation.trace.TracePublisher;
-import io.heterorag.model.grpc.InputLimits;
+import io.heterorag.guard.InputLimits;
 import io.heterorag.proto.v1.AnswerOptions;
 import io.heterorag.proto.v1.AnswerRequest;
 import io.heterorag.proto.v1.AnswerResponse;

@@ -6,7 +6,7 @@ import java.util.Set;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
-import io.heterorag.model.grpc.InputLimits;
+import io.heterorag.guard.InputLimits;
 import io.heterorag.proto.v1.Corpus;
 import io.heterorag.proto.v1.GenerateQueriesRequest;
 import io.heterorag.proto.v1.GenerateQueriesResponse;

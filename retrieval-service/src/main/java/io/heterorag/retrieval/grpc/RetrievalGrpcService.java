@@ -9,7 +9,7 @@ import java.util.function.Supplier;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
-import io.heterorag.model.grpc.InputLimits;
+import io.heterorag.guard.InputLimits;
 import io.heterorag.proto.v1.AtlasRecord;
 import io.heterorag.proto.v1.Corpus;
 import io.heterorag.proto.v1.EmbedRequest;

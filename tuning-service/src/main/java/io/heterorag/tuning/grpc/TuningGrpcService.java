@@ -2,7 +2,7 @@ package io.heterorag.tuning.grpc;
 
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.heterorag.model.grpc.InputLimits;
+import io.heterorag.guard.InputLimits;
 import io.grpc.stub.StreamObserver;
 import io.heterorag.proto.v1.Feedback;
 import io.heterorag.proto.v1.GetJobRequest;

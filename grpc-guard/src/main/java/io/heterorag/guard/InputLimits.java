@@ -1,4 +1,4 @@
-package io.heterorag.model.grpc;
+package io.heterorag.guard;
 
 import java.util.Collection;
 

@@ -1,4 +1,4 @@
-package io.heterorag.security;
+package io.heterorag.guard;
 
 import java.io.IOException;
 import java.io.OutputStream;

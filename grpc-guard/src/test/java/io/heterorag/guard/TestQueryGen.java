@@ -1,4 +1,4 @@
-package io.heterorag.security;
+package io.heterorag.guard;
 
 import io.heterorag.proto.v1.GenerateQueriesRequest;
 import io.heterorag.proto.v1.GenerateQueriesResponse;

@@ -1,4 +1,4 @@
-package io.heterorag.security;
+package io.heterorag.guard;
 
 import java.nio.file.Path;
 import java.security.cert.Certificate;

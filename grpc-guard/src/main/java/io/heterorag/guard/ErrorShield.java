@@ -1,9 +1,11 @@
-package io.heterorag.model.grpc;
+package io.heterorag.guard;
 
 import java.util.UUID;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import java.util.regex.Pattern;
+
+import jakarta.enterprise.context.ApplicationScoped;
 
 import io.grpc.ForwardingServerCall;
 import io.grpc.Metadata;
@@ -11,14 +13,17 @@ import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
 import io.grpc.Status;
+import io.quarkus.grpc.GlobalInterceptor;
 
 /**
  * Keeps internal exception text from callers: a call that ends UNKNOWN (an uncaught exception or Error,
  * OutOfMemoryError included) or INTERNAL reaches the caller as INTERNAL "internal error ID", and the
  * service's log gets the ID with the original status and its cause. A status this shield (or a downstream
  * one) already made generic passes through, so "stage queries: internal error ID" keeps the stage and
- * the downstream ID. Each service registers it as a global interceptor (a one-line subclass).
+ * the downstream ID. Every service that depends on this module has it as a global interceptor.
  */
+@ApplicationScoped
+@GlobalInterceptor
 public class ErrorShield implements ServerInterceptor {
 
     private static final Logger LOG = Logger.getLogger(ErrorShield.class.getName());

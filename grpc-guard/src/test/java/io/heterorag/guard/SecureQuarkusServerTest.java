@@ -1,4 +1,4 @@
-package io.heterorag.security;
+package io.heterorag.guard;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
