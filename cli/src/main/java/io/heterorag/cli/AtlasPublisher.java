@@ -48,8 +48,7 @@ final class AtlasPublisher implements AutoCloseable {
     private long lastProgress = System.nanoTime();
 
     AtlasPublisher(String bootstrap, int partitions) {
-        Properties p = new Properties();
-        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        Properties p = Main.kafkaProperties(bootstrap);
         p.put(ProducerConfig.ACKS_CONFIG, "all");
         p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
         p.put(ProducerConfig.LINGER_MS_CONFIG, 20);
@@ -57,8 +56,7 @@ final class AtlasPublisher implements AutoCloseable {
         p.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
         p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 30_000); // an unreachable broker fails the command, not hangs it
         this.producer = new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer());
-        Properties a = new Properties();
-        a.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        Properties a = Main.kafkaProperties(bootstrap);
         a.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 30_000);
         this.admin = Admin.create(a);
         ensureTopic(partitions);

@@ -181,8 +181,7 @@ final class LoadBench {
 
     /** Trace ids among {@code expected} found on heterorag.traces within the timeout. */
     static Set<String> traces(String kafka, Set<String> expected, Duration timeout) {
-        Properties p = new Properties();
-        p.put("bootstrap.servers", kafka);
+        Properties p = Main.kafkaProperties(kafka);
         p.put("group.id", "bench-load-" + UUID.randomUUID());
         p.put("auto.offset.reset", "earliest");
         p.put("enable.auto.commit", "false");

@@ -213,6 +213,24 @@ public final class Main {
         }
     }
 
+    /**
+     * Kafka client settings: the bootstrap servers, plus the properties file named by
+     * HETERORAG_KAFKA_CONFIG (e.g. security.protocol=SASL_SSL, sasl.*, ssl.*), as the services take kafka.*.
+     */
+    static java.util.Properties kafkaProperties(String bootstrap) {
+        java.util.Properties p = new java.util.Properties();
+        String file = env("HETERORAG_KAFKA_CONFIG", "");
+        if (!file.isBlank()) {
+            try (var in = Files.newBufferedReader(Path.of(file))) {
+                p.load(in);
+            } catch (IOException e) {
+                throw new IllegalStateException("HETERORAG_KAFKA_CONFIG " + file + " cannot be read: " + e.getMessage());
+            }
+        }
+        p.put("bootstrap.servers", bootstrap);
+        return p;
+    }
+
     static Path home() {
         return Path.of(System.getProperty("heterorag.home", env("HETERORAG_HOME", ".heterorag")));
     }

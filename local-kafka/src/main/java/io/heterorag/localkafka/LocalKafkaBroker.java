@@ -36,8 +36,21 @@ public final class LocalKafkaBroker implements AutoCloseable {
         this.port = port;
     }
 
+    /**
+     * A second listener, SASL_SSL with the PLAIN mechanism, for clients configured as in production:
+     * {@code keyStorePem} holds the broker's private key (PKCS#8, unencrypted) and certificate chain;
+     * {@code user} / {@code password} is the one account.
+     */
+    public record SaslSsl(int port, Path keyStorePem, String user, String password) {
+    }
+
     /** Starts a broker whose data lives in {@code dataDir}; port 0 picks free ports. */
     public static LocalKafkaBroker start(Path dataDir, int port, int controllerPort) {
+        return start(dataDir, port, controllerPort, null);
+    }
+
+    /** As {@link #start(Path, int, int)}, with a SASL_SSL listener beside the plain one when {@code sasl} is given. */
+    public static LocalKafkaBroker start(Path dataDir, int port, int controllerPort, SaslSsl sasl) {
         try {
             Files.createDirectories(dataDir);
             int brokerPort = port > 0 ? port : freePort();
@@ -47,10 +60,19 @@ public final class LocalKafkaBroker implements AutoCloseable {
             props.put("process.roles", "broker,controller");
             props.put("node.id", "1");
             props.put("controller.quorum.voters", "1@127.0.0.1:" + ctlPort);
-            props.put("listeners", "PLAINTEXT://127.0.0.1:" + brokerPort + ",CONTROLLER://127.0.0.1:" + ctlPort);
-            props.put("advertised.listeners", "PLAINTEXT://127.0.0.1:" + brokerPort);
+            String secure = sasl == null ? "" : ",SASL_SSL://127.0.0.1:" + sasl.port();
+            props.put("listeners", "PLAINTEXT://127.0.0.1:" + brokerPort + ",CONTROLLER://127.0.0.1:" + ctlPort + secure);
+            props.put("advertised.listeners", "PLAINTEXT://127.0.0.1:" + brokerPort + secure);
             props.put("controller.listener.names", "CONTROLLER");
-            props.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
+            props.put("inter.broker.listener.name", "PLAINTEXT");
+            props.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT" + (sasl == null ? "" : ",SASL_SSL:SASL_SSL"));
+            if (sasl != null) {
+                props.put("sasl.enabled.mechanisms", "PLAIN");
+                props.put("listener.name.sasl_ssl.plain.sasl.jaas.config", "org.apache.kafka.common.security.plain.PlainLoginModule required "
+                        + "username=\"" + sasl.user() + "\" password=\"" + sasl.password() + "\" user_" + sasl.user() + "=\"" + sasl.password() + "\";");
+                props.put("listener.name.sasl_ssl.ssl.keystore.type", "PEM");
+                props.put("listener.name.sasl_ssl.ssl.keystore.location", sasl.keyStorePem().toAbsolutePath().toString());
+            }
             props.put("log.dirs", logs.toString());
             props.put("offsets.topic.replication.factor", "1");
             props.put("offsets.topic.num.partitions", "4");

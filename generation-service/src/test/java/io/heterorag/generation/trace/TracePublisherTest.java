@@ -1,6 +1,7 @@
 package io.heterorag.generation.trace;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
@@ -84,6 +85,38 @@ class TracePublisherTest {
     }
 
     @Test
+    void tracesTravelOverSaslSslWithTheKafkaPropertiesOfTheServiceAndAWrongPasswordIsRefused() throws Exception {
+        Path certs = dir.resolve("certs");
+        io.heterorag.guard.LocalCertificates.write(certs, List.of("kafka"), Duration.ofDays(1));
+        Path keyStore = Files.writeString(certs.resolve("kafka-keystore.pem"),
+                Files.readString(certs.resolve("kafka.key")) + Files.readString(certs.resolve("kafka.crt")));
+        int saslPort = freePort();
+        LocalKafkaBroker broker = LocalKafkaBroker.start(dir.resolve("kafka"), 0, 0,
+                new LocalKafkaBroker.SaslSsl(saslPort, keyStore, "generation", "s3cret"));
+        String bootstrap = "127.0.0.1:" + saslPort;
+        // what a service sets as kafka.* properties (the publisher and every channel take them)
+        Map<String, Object> kafka = Map.of("bootstrap.servers", bootstrap, "security.protocol", "SASL_SSL", "sasl.mechanism", "PLAIN",
+                "sasl.jaas.config", "org.apache.kafka.common.security.plain.PlainLoginModule required username=\"generation\" password=\"s3cret\";",
+                "ssl.truststore.type", "PEM", "ssl.truststore.location", certs.resolve("ca.crt").toString());
+        TracePublisher publisher = new TracePublisher(new TracePublisher.KafkaSender(kafka, "heterorag.traces"), dir.resolve("buffer"),
+                1 << 20, 500, registry);
+        try {
+            String id = UUID.randomUUID().toString();
+            publisher.publish(trace(id));
+            Properties ok = new Properties();
+            ok.putAll(kafka);
+            assertEquals(Set.of(id), consume(ok, Set.of(id), Duration.ofSeconds(60)));
+            Properties wrong = new Properties();
+            wrong.putAll(kafka);
+            wrong.put("sasl.jaas.config", "org.apache.kafka.common.security.plain.PlainLoginModule required username=\"generation\" password=\"guess\";");
+            assertThrows(org.apache.kafka.common.errors.SaslAuthenticationException.class, () -> consume(wrong, Set.of(id), Duration.ofSeconds(20)));
+        } finally {
+            publisher.close();
+            broker.close();
+        }
+    }
+
+    @Test
     void whatTheBufferCannotHoldIsDroppedAndCounted() throws Exception {
         int size = trace(UUID.randomUUID().toString()).toByteArray().length;
         TracePublisher publisher = new TracePublisher(neverAcknowledged(), dir.resolve("buffer"), 3L * size, 60_000, registry);
@@ -142,6 +175,10 @@ class TracePublisherTest {
     private static Set<String> consume(String bootstrap, Set<String> expected, Duration timeout) {
         Properties p = new Properties();
         p.put("bootstrap.servers", bootstrap);
+        return consume(p, expected, timeout);
+    }
+
+    private static Set<String> consume(Properties p, Set<String> expected, Duration timeout) {
         p.put("group.id", "trace-test-" + UUID.randomUUID());
         p.put("auto.offset.reset", "earliest");
         p.put("key.deserializer", StringDeserializer.class.getName());
