@@ -74,7 +74,9 @@ public final class QdrantCollection implements VectorCollection {
     private final QdrantStore store;
     private final String name;
     private final String collection;
-    private volatile Boolean exists; // null until asked: the server may be unreachable when the service starts
+    // null until asked (the server may be unreachable when the service starts); only "exists" is kept:
+    // another replica may create the collection after this one found it missing
+    private volatile Boolean exists;
     private volatile boolean closed;
 
     QdrantCollection(QdrantStore store, String name) {
@@ -85,10 +87,10 @@ public final class QdrantCollection implements VectorCollection {
 
     private boolean exists() {
         Boolean e = exists;
-        if (e == null) {
+        if (e == null || !e) {
             e = call(() -> store.collections().collectionExists(
                     CollectionExistsRequest.newBuilder().setCollectionName(collection).build()).getResult().getExists());
-            exists = e;
+            exists = e ? Boolean.TRUE : null;
         }
         return e;
     }
@@ -165,6 +167,12 @@ public final class QdrantCollection implements VectorCollection {
                 .setPoints(PointsSelector.newBuilder().setFilter(Filter.newBuilder().addMust(matchKeywords("group", groups))
                         .addMustNot(hasId(ids))))
                 .build()));
+    }
+
+    /** An empty repository gets its collection too, so that an alias can point at it. */
+    @Override
+    public void create(int dimension) {
+        ensureCreated(dimension);
     }
 
     private void ensureCreated(int dim) {

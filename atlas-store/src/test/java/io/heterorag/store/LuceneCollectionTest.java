@@ -24,6 +24,11 @@ class LuceneCollectionTest extends VectorCollectionContract {
         return new LuceneCollection(name, dir.resolve(name));
     }
 
+    @Override
+    CollectionAliases aliases() {
+        return new LuceneAliases(dir);
+    }
+
     static String unknownWords(int n) {
         return IntStream.range(0, n).mapToObj(i -> "q" + i).collect(Collectors.joining(" "));
     }
