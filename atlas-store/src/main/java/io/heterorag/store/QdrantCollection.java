@@ -199,7 +199,15 @@ public final class QdrantCollection implements VectorCollection {
                 create.setQuantizationConfig(QuantizationConfig.newBuilder().setScalar(
                         ScalarQuantization.newBuilder().setType(QuantizationType.Int8).setQuantile(0.99f).setAlwaysRam(true)));
             }
-            call(() -> store.collections().create(create.build()));
+            try {
+                call(() -> store.collections().create(create.build()));
+            } catch (IllegalStateException e) {
+                if (e.getCause() instanceof StatusRuntimeException sre && sre.getStatus().getCode() == io.grpc.Status.Code.ALREADY_EXISTS) {
+                    exists = true; // another replica created it first (and indexes its payload)
+                    return;
+                }
+                throw e;
+            }
             List<String> indexed = new ArrayList<>(List.of("group"));
             FILTER_FIELDS.forEach(f -> indexed.add("meta." + f));
             for (String field : indexed) {
