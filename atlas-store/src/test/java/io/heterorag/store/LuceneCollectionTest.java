@@ -61,6 +61,18 @@ class LuceneCollectionTest extends VectorCollectionContract {
         }
     }
 
+    @Test
+    void aSecondWriterOnTheSameIndexIsRefused() {
+        // why the embedded store serves one replica (docs/storage.md, "Many replicas"): Lucene's write lock
+        try (VectorCollection c = new LuceneCollection("locked", dir.resolve("locked"))) {
+            java.io.UncheckedIOException e = org.junit.jupiter.api.Assertions.assertThrows(java.io.UncheckedIOException.class,
+                    () -> new LuceneCollection("locked", dir.resolve("locked")));
+            org.junit.jupiter.api.Assertions.assertInstanceOf(org.apache.lucene.store.LockObtainFailedException.class, e.getCause());
+            c.upsert(List.of(entry("a", "a", "h", "text", 1, 0)));
+            assertEquals(1, c.count(), "the first writer is unaffected");
+        }
+    }
+
     static int segments(Path d) throws IOException {
         try (FSDirectory directory = FSDirectory.open(d); DirectoryReader r = DirectoryReader.open(directory)) {
             return r.leaves().size();
