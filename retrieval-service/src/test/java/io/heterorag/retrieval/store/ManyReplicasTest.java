@@ -5,12 +5,18 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.lang.invoke.MethodType;
+import java.lang.reflect.Constructor;
+import java.lang.reflect.Parameter;
+import java.lang.reflect.ParameterizedType;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.UUID;
@@ -46,6 +52,7 @@ import io.heterorag.retrieval.ingest.AtlasIngestor;
 import io.heterorag.retrieval.ingest.ModelAnnouncementConsumer;
 import io.heterorag.retrieval.model.Models;
 import io.heterorag.retrieval.search.CorpusSearch;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.quarkus.grpc.GrpcClient;
 import io.quarkus.test.junit.QuarkusTest;
@@ -57,7 +64,9 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
+import org.eclipse.microprofile.config.Config;
 import org.eclipse.microprofile.config.ConfigProvider;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -108,14 +117,17 @@ class ManyReplicasTest {
             Path data = Path.of("target/test-data/replica-" + id);
             factory = new CollectionFactory(data, "qdrant", "127.0.0.1", qdrantPort, false, " ", "heterorag_", 16, 100, true, 1, 1,
                     256, 30);
-            SimpleMeterRegistry meters = new SimpleMeterRegistry();
-            Models m = new Models(data, 0, "cpu", meters, Optional.empty(), Optional.empty(), Optional.empty(), 16, 2000,
-                    Optional.empty(), Optional.empty());
+            Map<Class<?>, Object> beans = new HashMap<>();
+            beans.put(MeterRegistry.class, new SimpleMeterRegistry());
+            beans.put(Path.class, data);
+            Models m = wire(Models.class, beans);
             reports = new ReportRepositories(factory, m, id, 200);
             store = new VectorStore(factory);
-            AtlasIngestor ingestor = new AtlasIngestor(store, reports, m, meters, 2);
-            RetrievalGrpcService service = new RetrievalGrpcService(store, reports, m, ingestor, new TermGraph(store, m),
-                    new CorpusSearch(m, 50, "zscore", 0.6, 10), 5, 10, 50, 0.9, 1);
+            beans.putAll(Map.of(Models.class, m, ReportRepositories.class, reports, VectorStore.class, store));
+            beans.put(TermGraph.class, new TermGraph(store, m));
+            beans.put(CorpusSearch.class, wire(CorpusSearch.class, beans));
+            beans.put(AtlasIngestor.class, wire(AtlasIngestor.class, beans));
+            RetrievalGrpcService service = wire(RetrievalGrpcService.class, beans);
             server = Grpc.newServerBuilderForPort(0, InsecureServerCredentials.create()).addService(service)
                     .maxInboundMessageSize(32 << 20).build().start();
             channel = Grpc.newChannelBuilderForAddress("127.0.0.1", server.getPort(), InsecureChannelCredentials.create()).build();
@@ -146,6 +158,33 @@ class ManyReplicasTest {
             store.close();
             factory.close();
         }
+    }
+
+    /**
+     * Calls the CDI constructor as Quarkus would: beans by type, each @ConfigProperty from the running
+     * application's configuration or its default (so B is configured as A, whatever keys the class gains).
+     */
+    static <T> T wire(Class<T> type, Map<Class<?>, Object> beans) throws Exception {
+        Constructor<?> c = type.getConstructors()[0];
+        Object[] args = new Object[c.getParameterCount()];
+        Config config = ConfigProvider.getConfig();
+        for (int i = 0; i < args.length; i++) {
+            Parameter p = c.getParameters()[i];
+            ConfigProperty key = p.getAnnotation(ConfigProperty.class);
+            if (key == null) {
+                args[i] = Objects.requireNonNull(beans.get(p.getType()), "no bean of " + p.getType());
+            } else if (key.name().equals("heterorag.retrieval.data-dir")) {
+                args[i] = beans.get(Path.class); // B's own data dir, not A's
+            } else if (p.getType() == Optional.class) {
+                Class<?> inner = (Class<?>) ((ParameterizedType) p.getParameterizedType()).getActualTypeArguments()[0];
+                args[i] = config.getOptionalValue(key.name(), inner);
+            } else {
+                Class<?> t = p.getType().isPrimitive() ? MethodType.methodType(p.getType()).wrap().returnType() : p.getType();
+                Optional<?> value = config.getOptionalValue(key.name(), t);
+                args[i] = value.isPresent() ? value.get() : config.getConverter(t).orElseThrow().convert(key.defaultValue());
+            }
+        }
+        return type.cast(c.newInstance(args));
     }
 
     @Test
