@@ -224,7 +224,7 @@ public class ReportRepositories {
                 long t0 = System.nanoTime();
                 int n = copy(from, fresh, enc, false);
                 aliases.point(servingAlias(m), target);
-                Log.infof("%s re-indexed into %s: %d reports re-embedded in %.1f s, now served by every replica", baseName(m),
+                Log.infof("%s re-indexed into %s: %d reports re-embedded in %.1f s; the serving alias points at it", baseName(m),
                         target, n, (System.nanoTime() - t0) / 1e9);
             } catch (RuntimeException e) {
                 fresh.close();
@@ -308,16 +308,16 @@ public class ReportRepositories {
                 e.close();
                 throw ex;
             }
-            Serving fresh = new Serving(m, target, e, c);
-            ref.set(fresh);
+            if (old != null && !caughtUp) {
+                // before reads move: this replica never stops finding what it wrote
+                int n = copy(old.collection, c, e, true);
+                if (n > 0) {
+                    Log.infof("%s: %d reports written to %s during the swap copied to %s", baseName(m), n, old.name, target);
+                }
+            }
+            ref.set(new Serving(m, target, e, c));
             waitingLogged.remove(target);
             if (old != null) {
-                if (!caughtUp) {
-                    int n = copy(old.collection, c, e, true);
-                    if (n > 0) {
-                        Log.infof("%s: %d reports written to %s during the swap copied to %s", baseName(m), n, old.name, target);
-                    }
-                }
                 old.retire();
             }
             if (bundle != null) {
