@@ -77,7 +77,8 @@ import org.junit.jupiter.api.Test;
  * consumer group on heterorag.models feeding its announcement consumer's follow path. A new encoder is
  * announced while both answer RetrieveReports and B keeps ingesting: no request fails, one re-index
  * serves both, both end on the new encoder, nothing B ingested during the swap is lost, and the old
- * collection is dropped only once neither replica reads it.
+ * collection is dropped only once neither replica reads it. The announcement delivered again changes
+ * nothing; a third replica started afterwards serves the new collection.
  */
 @QuarkusTest
 @TestProfile(ManyReplicasTest.TwoReplicasOnQdrant.class)
@@ -299,6 +300,19 @@ class ManyReplicasTest {
                 RetrieveReportsResponse r = retrieve(replicaA, images.get(i));
                 assertEquals(run + "-" + i, r.getReports(0).getId(), "a report B ingested is found by A: " + i);
             }
+
+            // the announcement delivered again (a rebalance): nothing to do, nothing changes
+            assertEquals(newId, b.reports.reindex(M, bundle));
+            assertEquals(aliases, b.factory.aliases().all());
+
+            // a replica started after the swap learns the bundle from the topic and serves the new collection
+            try (Replica c = new Replica("replica-c-" + run, qdrant.port(), bootstrap)) {
+                waitFor(() -> newCollection.equals(c.reports.servingCollection(M)), 60, "a late replica serves the new collection");
+                RetrieveReportsResponse r = retrieve(c.stub, query);
+                assertEquals(newId, r.getImageEncoder());
+                assertEquals(expected, r.getReports(0).getId());
+            }
+            assertEquals(aliases, b.factory.aliases().all(), "the late replica stopped and took its pins with it");
         }
     }
 
