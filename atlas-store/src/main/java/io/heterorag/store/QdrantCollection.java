@@ -74,7 +74,9 @@ public final class QdrantCollection implements VectorCollection {
     private final QdrantStore store;
     private final String name;
     private final String collection;
-    private volatile Boolean exists; // null until asked: the server may be unreachable when the service starts
+    // null until asked (the server may be unreachable when the service starts); only "exists" is kept:
+    // another replica may create the collection after this one found it missing
+    private volatile Boolean exists;
     private volatile boolean closed;
 
     QdrantCollection(QdrantStore store, String name) {
@@ -85,10 +87,10 @@ public final class QdrantCollection implements VectorCollection {
 
     private boolean exists() {
         Boolean e = exists;
-        if (e == null) {
+        if (e == null || !e) {
             e = call(() -> store.collections().collectionExists(
                     CollectionExistsRequest.newBuilder().setCollectionName(collection).build()).getResult().getExists());
-            exists = e;
+            exists = e ? Boolean.TRUE : null;
         }
         return e;
     }
@@ -167,6 +169,12 @@ public final class QdrantCollection implements VectorCollection {
                 .build()));
     }
 
+    /** An empty repository gets its collection too, so that an alias can point at it. */
+    @Override
+    public void create(int dimension) {
+        ensureCreated(dimension);
+    }
+
     private void ensureCreated(int dim) {
         if (exists()) {
             return;
@@ -191,7 +199,15 @@ public final class QdrantCollection implements VectorCollection {
                 create.setQuantizationConfig(QuantizationConfig.newBuilder().setScalar(
                         ScalarQuantization.newBuilder().setType(QuantizationType.Int8).setQuantile(0.99f).setAlwaysRam(true)));
             }
-            call(() -> store.collections().create(create.build()));
+            try {
+                call(() -> store.collections().create(create.build()));
+            } catch (IllegalStateException e) {
+                if (e.getCause() instanceof StatusRuntimeException sre && sre.getStatus().getCode() == io.grpc.Status.Code.ALREADY_EXISTS) {
+                    exists = true; // another replica created it first (and indexes its payload)
+                    return;
+                }
+                throw e;
+            }
             List<String> indexed = new ArrayList<>(List.of("group"));
             FILTER_FIELDS.forEach(f -> indexed.add("meta." + f));
             for (String field : indexed) {

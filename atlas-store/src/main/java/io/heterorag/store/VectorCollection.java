@@ -45,6 +45,10 @@ public interface VectorCollection extends AutoCloseable {
 
     long count();
 
+    /** Creates the collection now for vectors of this size (it is otherwise created by its first write). */
+    default void create(int dimension) {
+    }
+
     /**
      * The k nearest entries of an approximate search exploring {@code candidates} (≥ k) entries, among
      * those whose metadata equal every value of filter (keys from {@link #FILTER_FIELDS}).

@@ -24,6 +24,11 @@ class LuceneCollectionTest extends VectorCollectionContract {
         return new LuceneCollection(name, dir.resolve(name));
     }
 
+    @Override
+    CollectionAliases aliases() {
+        return new LuceneAliases(dir);
+    }
+
     static String unknownWords(int n) {
         return IntStream.range(0, n).mapToObj(i -> "q" + i).collect(Collectors.joining(" "));
     }
@@ -53,6 +58,18 @@ class LuceneCollectionTest extends VectorCollectionContract {
             assertEquals(1, segments(d));
             assertEquals(3, c.count());
             assertEquals(3, c.keyword("text", 5).size());
+        }
+    }
+
+    @Test
+    void aSecondWriterOnTheSameIndexIsRefused() {
+        // why the embedded store serves one replica (docs/storage.md, "Many replicas"): Lucene's write lock
+        try (VectorCollection c = new LuceneCollection("locked", dir.resolve("locked"))) {
+            java.io.UncheckedIOException e = org.junit.jupiter.api.Assertions.assertThrows(java.io.UncheckedIOException.class,
+                    () -> new LuceneCollection("locked", dir.resolve("locked")));
+            org.junit.jupiter.api.Assertions.assertInstanceOf(org.apache.lucene.store.LockObtainFailedException.class, e.getCause());
+            c.upsert(List.of(entry("a", "a", "h", "text", 1, 0)));
+            assertEquals(1, c.count(), "the first writer is unaffected");
         }
     }
 

@@ -57,6 +57,11 @@ class QdrantCollectionTest extends VectorCollectionContract {
         return store.collection(name);
     }
 
+    @Override
+    CollectionAliases aliases() {
+        return store;
+    }
+
     @Test
     void collectionsAreCreatedWithTheConfiguredIndexAndPayloadIndexes() {
         Assumptions.assumeTrue(server != null, "inspects the test endpoint's state");

@@ -35,7 +35,8 @@ import io.qdrant.client.grpc.QdrantOuterClass;
  * A Qdrant gRPC endpoint for tests, built from Qdrant's own service definitions (the stubs in
  * io.qdrant:client), implementing the calls {@link QdrantCollection} makes with Qdrant's semantics:
  * named dense (cosine) and sparse (IDF modifier) vectors, payload filters (keyword match, has_id,
- * nested), scroll pages, exact count. Search is exact; nothing is persisted; any other call or
+ * nested), scroll pages, exact count, collection aliases (create / delete in one atomic request, list;
+ * deleting a collection deletes its aliases). Search is exact; nothing is persisted; any other call or
  * option answers UNIMPLEMENTED, so the backend cannot silently depend on one this does not model.
  * It is not Qdrant: its HNSW, quantization, sharding and storage are not exercised here.
  */
@@ -52,6 +53,8 @@ public final class QdrantTestServer implements AutoCloseable {
     }
 
     final Map<String, Coll> collections = new ConcurrentHashMap<>();
+    /** Collection aliases, alias → collection; changed under its own lock, one request at a time. */
+    final Map<String, String> aliases = new TreeMap<>();
     /** The api-key header of every call received, by full method name ("" when a call carried none). */
     final Map<String, List<String>> apiKeys = new ConcurrentHashMap<>();
     private final Server server;
@@ -142,8 +145,63 @@ public final class QdrantTestServer implements AutoCloseable {
 
         @Override
         public void delete(Collections.DeleteCollection req, StreamObserver<Collections.CollectionOperationResponse> out) {
-            answer(out, () -> Collections.CollectionOperationResponse.newBuilder()
-                    .setResult(collections.remove(req.getCollectionName()) != null).build());
+            answer(out, () -> {
+                synchronized (aliases) {
+                    aliases.values().removeIf(req.getCollectionName()::equals);
+                    return Collections.CollectionOperationResponse.newBuilder()
+                            .setResult(collections.remove(req.getCollectionName()) != null).build();
+                }
+            });
+        }
+
+        /**
+         * Qdrant's UpdateCollectionAliases: the actions of one request apply together or not at all;
+         * creating an existing alias, deleting a missing one, an alias on a missing collection or an
+         * alias named like a collection are errors.
+         */
+        @Override
+        public void updateAliases(Collections.ChangeAliases req, StreamObserver<Collections.CollectionOperationResponse> out) {
+            answer(out, () -> {
+                synchronized (aliases) {
+                    Map<String, String> next = new TreeMap<>(aliases);
+                    for (Collections.AliasOperations op : req.getActionsList()) {
+                        switch (op.getActionCase()) {
+                            case CREATE_ALIAS -> {
+                                String alias = op.getCreateAlias().getAliasName();
+                                String target = op.getCreateAlias().getCollectionName();
+                                if (!collections.containsKey(target)) {
+                                    throw Status.NOT_FOUND.withDescription("Collection `" + target + "` doesn't exist!").asRuntimeException();
+                                }
+                                if (next.containsKey(alias) || collections.containsKey(alias)) {
+                                    throw Status.ALREADY_EXISTS.withDescription("Alias `" + alias + "` already exists!").asRuntimeException();
+                                }
+                                next.put(alias, target);
+                            }
+                            case DELETE_ALIAS -> {
+                                if (next.remove(op.getDeleteAlias().getAliasName()) == null) {
+                                    throw Status.NOT_FOUND.withDescription("Alias `" + op.getDeleteAlias().getAliasName()
+                                            + "` doesn't exist!").asRuntimeException();
+                                }
+                            }
+                            default -> throw unimplemented("alias action " + op.getActionCase());
+                        }
+                    }
+                    aliases.clear();
+                    aliases.putAll(next);
+                }
+                return Collections.CollectionOperationResponse.newBuilder().setResult(true).build();
+            });
+        }
+
+        @Override
+        public void listAliases(Collections.ListAliasesRequest req, StreamObserver<Collections.ListAliasesResponse> out) {
+            answer(out, () -> {
+                Collections.ListAliasesResponse.Builder res = Collections.ListAliasesResponse.newBuilder();
+                synchronized (aliases) {
+                    aliases.forEach((a, c) -> res.addAliases(Collections.AliasDescription.newBuilder().setAliasName(a).setCollectionName(c)));
+                }
+                return res.build();
+            });
         }
 
         @Override

@@ -24,6 +24,9 @@ abstract class VectorCollectionContract {
 
     abstract VectorCollection open(String name);
 
+    /** The aliases of the store {@link #open} opens collections in. */
+    abstract CollectionAliases aliases();
+
     static VectorCollection.Entry entry(String id, String group, String hash, String text, Map<String, String> meta, float... v) {
         return new VectorCollection.Entry(id, group, hash, "", text, v, null, meta);
     }
@@ -206,6 +209,51 @@ abstract class VectorCollectionContract {
         assertFalse(c.isOpen());
         c.close(); // a second close is harmless
         assertFalse(c.isOpen());
+    }
+
+    @Test
+    void anAliasPointsAtACollectionAndIsRepointedAtomically() throws Exception {
+        CollectionAliases a = aliases();
+        VectorCollection one = open("alias-one");
+        one.upsert(List.of(entry("x", "x", "h", "text", 1, 0)));
+        VectorCollection two = open("alias-two");
+        two.create(2); // empty, and yet an alias can point at it
+        assertTrue(a.exists("alias-two"));
+        assertFalse(a.exists("alias-none"));
+        assertEquals(java.util.Optional.empty(), a.target("serving--alias"));
+        assertThrows(IllegalStateException.class, () -> a.point("serving--alias", "alias-none"), "only existing collections");
+        assertThrows(IllegalArgumentException.class, () -> a.point("serving.alias", "alias-one"), "names both backends keep");
+
+        a.point("serving--alias", "alias-one");
+        a.point("pin--p1--alias", "alias-one");
+        assertEquals(java.util.Optional.of("alias-one"), a.target("serving--alias"));
+        // a reader polling while the alias flips back and forth always finds one of the two, never none
+        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.Set<String> seen = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        Thread reader = new Thread(() -> {
+            while (!stop.get()) {
+                seen.add(a.target("serving--alias").orElse("NONE"));
+            }
+        });
+        reader.start();
+        for (int i = 0; i < 40; i++) {
+            a.point("serving--alias", i % 2 == 0 ? "alias-two" : "alias-one");
+        }
+        stop.set(true);
+        reader.join();
+        assertFalse(seen.contains("NONE"), seen.toString());
+        assertEquals(java.util.Optional.of("alias-one"), a.target("serving--alias"));
+        Map<String, String> all = a.all();
+        assertEquals("alias-one", all.get("serving--alias"));
+        assertEquals("alias-one", all.get("pin--p1--alias"));
+
+        a.remove("pin--p1--alias");
+        a.remove("pin--p1--alias"); // removing a missing alias is harmless
+        assertFalse(a.all().containsKey("pin--p1--alias"));
+        a.remove("serving--alias");
+        assertEquals(java.util.Optional.empty(), a.target("serving--alias"));
+        one.close();
+        two.close();
     }
 
     static List<String> ids(List<VectorCollection.Hit> hits) {

@@ -5,6 +5,8 @@ import java.nio.file.Path;
 import jakarta.annotation.PreDestroy;
 import jakarta.inject.Singleton;
 
+import io.heterorag.store.CollectionAliases;
+import io.heterorag.store.LuceneAliases;
 import io.heterorag.store.LuceneCollection;
 import io.heterorag.store.QdrantStore;
 import io.heterorag.store.VectorCollection;
@@ -48,6 +50,16 @@ public class CollectionFactory {
     /** The named collection ("corpus-book", "reports-radiology@modclip…"), created on first write. */
     public VectorCollection open(String name) {
         return qdrant == null ? new LuceneCollection(name, root.resolve(name)) : qdrant.collection(name);
+    }
+
+    /** The store's aliases (which collection serves a repository, which ones each replica reads). */
+    public CollectionAliases aliases() {
+        return qdrant == null ? new LuceneAliases(root) : qdrant;
+    }
+
+    /** Whether collections are this process's Lucene indexes (one process per store) rather than a shared server's. */
+    public boolean embedded() {
+        return qdrant == null;
     }
 
     /** Where small local state (which collection serves a repository) is kept, whatever the backend. */

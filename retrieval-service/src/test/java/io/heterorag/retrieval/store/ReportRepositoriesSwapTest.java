@@ -122,6 +122,9 @@ class ReportRepositoriesSwapTest {
             pointer.load(r);
         }
         assertEquals(bundle.toAbsolutePath().toString(), pointer.getProperty("bundle"));
+        // the embedded store's serving alias names the re-indexed collection
+        assertEquals(java.util.Optional.of(ReportRepositories.collectionFor(Modality.OPHTHALMOLOGY, newId)),
+                new io.heterorag.store.LuceneAliases(dataDir.resolve("collections")).target(ReportRepositories.servingAlias(Modality.OPHTHALMOLOGY)));
     }
 
     static io.heterorag.proto.v1.AtlasRecord ophthalmology(io.heterorag.proto.v1.AtlasRecord r) {
