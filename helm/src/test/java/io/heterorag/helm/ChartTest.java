@@ -106,7 +106,7 @@ class ChartTest {
         assertEquals("16334", retrieval.get("HETERORAG_STORE_QDRANT_PORT"));
         assertEquals("6", retrieval.get("HETERORAG_STORE_QDRANT_SHARDS"));
         assertEquals("/models/ce", retrieval.get("HETERORAG_MODELS_RERANKER_BUNDLE"));
-        Map<String, Object> key = at(find(docs, "Deployment", "heterorag-retrieval"), "spec", "template", "spec", "containers", 0, "env", 0);
+        Map<String, Object> key = at(find(docs, "Deployment", "heterorag-retrieval"), "spec", "template", "spec", "containers", 0, "env", 1);
         assertEquals("HETERORAG_STORE_QDRANT_API_KEY", key.get("name"));
         assertEquals("qdrant-key", at(key, "valueFrom", "secretKeyRef", "name"));
         assertTrue(docs.stream().noneMatch(d -> "heterorag-retrieval-data".equals(at(d, "metadata", "name"))));
