@@ -8,6 +8,7 @@ import java.util.regex.Pattern;
 import jakarta.enterprise.context.ApplicationScoped;
 
 import io.grpc.ForwardingServerCall;
+import io.grpc.ForwardingServerCallListener;
 import io.grpc.Metadata;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
@@ -31,12 +32,39 @@ public class ErrorShield implements ServerInterceptor {
 
     @Override
     public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
-        return next.startCall(new ForwardingServerCall.SimpleForwardingServerCall<>(call) {
+        String method = call.getMethodDescriptor().getFullMethodName();
+        ServerCall<Q, R> shielded = new ForwardingServerCall.SimpleForwardingServerCall<>(call) {
             @Override
             public void close(Status status, Metadata trailers) {
-                super.close(shield(status, call.getMethodDescriptor().getFullMethodName()), trailers);
+                super.close(shield(status, method), trailers);
             }
-        }, headers);
+        };
+        ServerCall.Listener<Q> listener = next.startCall(shielded, headers);
+        // an exception or Error thrown by the handler is closed here, through the shield: left to grpc-java it
+        // would cancel the stream without passing close(), and other interceptors may format it their own way
+        return new ForwardingServerCallListener.SimpleForwardingServerCallListener<>(listener) {
+            @Override
+            public void onMessage(Q message) {
+                guard(() -> super.onMessage(message));
+            }
+
+            @Override
+            public void onHalfClose() {
+                guard(super::onHalfClose);
+            }
+
+            private void guard(Runnable r) {
+                try {
+                    r.run();
+                } catch (Throwable t) {
+                    try {
+                        shielded.close(Status.UNKNOWN.withCause(t).withDescription(t.toString()), new Metadata());
+                    } catch (IllegalStateException alreadyClosed) {
+                        LOG.log(Level.SEVERE, "exception after " + method + " was closed", t);
+                    }
+                }
+            }
+        };
     }
 
     /** The status a caller may see. */

@@ -105,7 +105,7 @@ class ClinicalRagGrpcServiceTest {
     }
 
     @Test
-    void oversizedFieldsAreRefusedNamingTheLimitAndNoExceptionTextReachesTheCaller() {
+    void oversizedFieldsAreRefusedBeforeParsingOrNamingTheLimit() {
         // above the server's inbound message limit (20 MiB): refused by gRPC before it is parsed
         assertStatus(Status.Code.RESOURCE_EXHAUSTED, "maximum size", () -> rag.answer(valid().setQuestion("x".repeat(25 * 1024 * 1024)).build()));
         // under it: each field's own limit, named with its key

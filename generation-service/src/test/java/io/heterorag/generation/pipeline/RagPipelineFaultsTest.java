@@ -224,6 +224,28 @@ class RagPipelineFaultsTest {
     }
 
     @Test
+    void aCrashingDependencyBehindErrorShieldLeaksNoExceptionText() throws IOException {
+        // querygen as deployed: ErrorShield registered; its handler dies with an Error (the 25 MB question did this)
+        queries = r -> {
+            throw new OutOfMemoryError("Java heap space");
+        };
+        Server shielded = ServerBuilder.forPort(0).addService(io.grpc.ServerInterceptors.intercept(new FakeQueryGen(),
+                new io.heterorag.generation.grpc.GrpcErrorShield())).build().start();
+        servers.add(shielded);
+        ManagedChannel qg = channel(shielded.getPort());
+        StatusRuntimeException e = assertThrows(StatusRuntimeException.class,
+                () -> QueryGenGrpc.newBlockingStub(qg).generateQueries(GenerateQueriesRequest.newBuilder().setQuestion("q").build()));
+        assertEquals(Status.Code.INTERNAL, e.getStatus().getCode());
+        assertTrue(e.getStatus().getDescription().matches("internal error [0-9a-f]{12} \\(the service's log has the details\\)"),
+                e.getStatus().getDescription());
+        // through the pipeline: a degraded stage whose reason carries the id, not the error
+        AnswerResponse res = run(pipeline(channelTo(new FakeRetrieval()), qg), request());
+        assertEquals(List.of("queries"), stages(res.getDegradedList()));
+        assertTrue(res.getDegraded(0).getReason().startsWith("INTERNAL: internal error "), res.getDegraded(0).getReason());
+        assertFalse(res.getDegraded(0).getReason().contains("OutOfMemory") || res.getDegraded(0).getReason().contains("java."));
+    }
+
+    @Test
     void oneCorpusFailingKeepsTheOthers() throws IOException {
         search = r -> {
             if (r.getCorpus() == Corpus.WIKI) {
