@@ -230,7 +230,7 @@ class RagPipelineFaultsTest {
             throw new OutOfMemoryError("Java heap space");
         };
         Server shielded = ServerBuilder.forPort(0).addService(io.grpc.ServerInterceptors.intercept(new FakeQueryGen(),
-                new io.heterorag.generation.grpc.GrpcErrorShield())).build().start();
+                new io.heterorag.guard.ErrorShield())).build().start();
         servers.add(shielded);
         ManagedChannel qg = channel(shielded.getPort());
         StatusRuntimeException e = assertThrows(StatusRuntimeException.class,
