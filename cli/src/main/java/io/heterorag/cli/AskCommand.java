@@ -62,7 +62,11 @@ final class AskCommand {
                     System.out.print(e.getSegment().getText());
                     System.out.flush();
                 }
-                case DONE -> System.out.printf("%n(trace %s)%n", e.getDone().getTraceId());
+                case DONE -> {
+                    System.out.printf("%n(trace %s)%n", e.getDone().getTraceId());
+                    // answered from what worked: say what did not
+                    e.getDone().getDegradedList().forEach(d -> System.out.printf("(degraded: %s — %s)%n", d.getStage(), d.getReason()));
+                }
                 default -> {
                 }
             }

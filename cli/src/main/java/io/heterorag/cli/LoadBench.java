@@ -48,7 +48,7 @@ final class LoadBench {
     private static final String QUESTION = "What is the most likely diagnosis?";
 
     /** One finished call: when it ended (ms since start), its latency and its status code ("OK"…). */
-    record Call(long endMs, double millis, String code, String traceId) {
+    record Call(long endMs, double millis, String code, String traceId, boolean degraded) {
     }
 
     private LoadBench() {
@@ -96,14 +96,16 @@ final class LoadBench {
                     long t0 = System.nanoTime();
                     String code = "OK";
                     String trace = "";
+                    boolean degraded = false;
                     try {
                         AnswerResponse res = stub.withDeadlineAfter(30, TimeUnit.SECONDS).answer(req);
                         trace = res.getTraceId();
+                        degraded = res.getDegradedCount() > 0;
                     } catch (StatusRuntimeException e) {
                         code = e.getStatus().getCode().name();
                     }
                     long t1 = System.nanoTime();
-                    calls.add(new Call((t1 - start) / 1_000_000, (t1 - t0) / 1e6, code, trace));
+                    calls.add(new Call((t1 - start) / 1_000_000, (t1 - t0) / 1e6, code, trace, degraded));
                     if (!code.equals("OK")) {
                         sleepQuietly(100); // a client backs off a little after an error
                     }
@@ -134,6 +136,7 @@ final class LoadBench {
             long to = faults.indexOf(f) + 1 < faults.size() ? faults.get(faults.indexOf(f) + 1).get("at_ms").asLong() : Long.MAX_VALUE;
             List<Call> window = all.stream().filter(call -> call.endMs() >= from && call.endMs() < to).toList();
             f.set("errors", errors(json, window));
+            f.put("degraded_answers", window.stream().filter(Call::degraded).count());
             long lastError = window.stream().filter(call -> !call.code().equals("OK")).mapToLong(Call::endMs).max().orElse(from);
             f.put("recovery_s", Math.round((lastError - from) / 100.0) / 10.0);
         }
@@ -161,6 +164,7 @@ final class LoadBench {
         List<Double> ok = all.stream().filter(c -> c.code().equals("OK")).map(Call::millis).toList();
         out.put("requests", all.size());
         out.put("answers", ok.size());
+        out.put("degraded_answers", all.stream().filter(Call::degraded).count());
         out.put("answers_per_s", Math.round(ok.size() * 10.0 / duration) / 10.0);
         ObjectNode lat = out.putObject("latency_ms");
         if (!ok.isEmpty()) {
