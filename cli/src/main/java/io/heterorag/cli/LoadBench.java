@@ -39,8 +39,9 @@ import org.apache.kafka.common.serialization.StringDeserializer;
  * {@code bench load --concurrency N --duration S [--chaos] [--chaos-service retrieval] [--json]}:
  * N clients ask MedPix dev diagnosis questions with their images for S seconds; answers/s, latency
  * percentiles and errors by status code. With --chaos, one service and then the broker are killed
- * (SIGKILL) and restarted through the launcher during the run; per fault it reports the errors by
- * status, how long errors lasted after the kill ({@code recovery_s}) and the restart time. At the end
+ * (SIGKILL) and restarted through the launcher during the run, which lasts until 10 s after the last
+ * restart; per fault it reports the errors by status, the degraded answers, how long errors lasted
+ * after the kill ({@code recovery_s}) and the restart time. At the end
  * every answered request's trace id is looked for on heterorag.traces: {@code lost_traces} must be 0.
  */
 final class LoadBench {
@@ -84,13 +85,14 @@ final class LoadBench {
 
         ConcurrentLinkedQueue<Call> calls = new ConcurrentLinkedQueue<>();
         long start = System.nanoTime();
-        long end = start + TimeUnit.SECONDS.toNanos(duration);
+        // with --chaos the run lasts until 10 s after the last restart, whatever --duration says
+        java.util.concurrent.atomic.AtomicLong end = new java.util.concurrent.atomic.AtomicLong(start + TimeUnit.SECONDS.toNanos(duration));
         AtomicInteger next = new AtomicInteger();
         ExecutorService clients = Executors.newFixedThreadPool(concurrency);
         String run = UUID.randomUUID().toString().substring(0, 8);
         for (int i = 0; i < concurrency; i++) {
             clients.execute(() -> {
-                while (System.nanoTime() < end) {
+                while (System.nanoTime() < end.get()) {
                     int n = next.getAndIncrement();
                     AnswerRequest req = requests.get(n % requests.size()).toBuilder().setRequestId("load-" + run + "-" + n).build();
                     long t0 = System.nanoTime();
@@ -117,28 +119,37 @@ final class LoadBench {
         ObjectMapper json = new ObjectMapper();
         if (chaos) {
             Chaos c = new Chaos();
-            // the service a quarter in, the broker at the middle; each down for 5 s, then restarted
+            // the service a quarter in, the broker at the middle (or 10 s after the service is back); each
+            // down for 5 s, then restarted
             faults.add(c.fault(json, victim, start, duration / 4, 5));
-            faults.add(c.fault(json, "kafka", start, duration / 2, 5));
+            faults.add(c.fault(json, "kafka", start, Math.max(duration / 2, elapsedSeconds(start) + 10), 5));
+            end.accumulateAndGet(System.nanoTime() + TimeUnit.SECONDS.toNanos(10), Math::max);
         }
         clients.shutdown();
-        clients.awaitTermination(duration + 60L, TimeUnit.SECONDS);
+        clients.awaitTermination(duration + 600L, TimeUnit.SECONDS);
+        int ran = Math.max(duration, elapsedSeconds(start));
 
         List<Call> all = new ArrayList<>(calls);
         ObjectNode out = json.createObjectNode();
         out.put("concurrency", concurrency);
-        out.put("duration_s", duration);
+        out.put("duration_s", ran);
         out.put("cases", requests.size());
         out.put("cpus", Runtime.getRuntime().availableProcessors());
-        summarise(out, all, duration);
+        summarise(out, all, ran);
         for (ObjectNode f : faults) {
             long from = f.get("at_ms").asLong();
             long to = faults.indexOf(f) + 1 < faults.size() ? faults.get(faults.indexOf(f) + 1).get("at_ms").asLong() : Long.MAX_VALUE;
             List<Call> window = all.stream().filter(call -> call.endMs() >= from && call.endMs() < to).toList();
             f.set("errors", errors(json, window));
             f.put("degraded_answers", window.stream().filter(Call::degraded).count());
-            long lastError = window.stream().filter(call -> !call.code().equals("OK")).mapToLong(Call::endMs).max().orElse(from);
+            // a question the generator cannot fit is the caller's error, not the fault's
+            long lastError = window.stream().filter(call -> !call.code().equals("OK") && !call.code().equals("INVALID_ARGUMENT"))
+                    .mapToLong(Call::endMs).max().orElse(from);
             f.put("recovery_s", Math.round((lastError - from) / 100.0) / 10.0);
+            // answered in full again (not degraded) after the service came back
+            long restartedAt = from + f.get("down_s").asLong() * 1000;
+            window.stream().filter(call -> call.code().equals("OK") && !call.degraded() && call.endMs() > restartedAt)
+                    .mapToLong(Call::endMs).min().ifPresent(t -> f.put("full_answers_again_s", Math.round((t - from) / 100.0) / 10.0));
         }
         if (!faults.isEmpty()) {
             out.putArray("faults").addAll(faults);
@@ -236,6 +247,10 @@ final class LoadBench {
             f.put("restarted", rc == 0);
             return f;
         }
+    }
+
+    private static int elapsedSeconds(long start) {
+        return (int) TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - start);
     }
 
     private static void sleepQuietly(long ms) {
