@@ -424,6 +424,29 @@ class StackIT {
         tracesBeforeRestart = traceTotal();
         assertTrue(tracesBeforeRestart >= 8, "one trace per answered request so far: " + tracesBeforeRestart);
 
+        // graceful shutdown: on SIGTERM generation's readiness goes DOWN at once while calls in flight finish
+        List<com.google.common.util.concurrent.ListenableFuture<AnswerResponse>> inFlight = new ArrayList<>();
+        byte[] image = Files.readAllBytes(MEDPIX.resolve("images/" + sliceImageIds().iterator().next().substring("medpix:".length()) + ".jpg"));
+        for (int i = 0; i < 3; i++) {
+            inFlight.add(ClinicalRagGrpc.newFutureStub(generation).answer(AnswerRequest.newBuilder().setRequestId("shutdown-" + i)
+                    .setImage(Image.newBuilder().setData(ByteString.copyFrom(image))).setModality(Modality.RADIOLOGY)
+                    .setQuestion("Is there a mass?").build()));
+        }
+        long pid = Long.parseLong(Files.readString(WORK.resolve("stack/run/generation.pid")).strip());
+        ProcessHandle.of(pid).orElseThrow().destroy();
+        int ready = 200;
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(4);
+        while (ready == 200 && System.nanoTime() < until) {
+            java.net.HttpURLConnection c = (java.net.HttpURLConnection) java.net.URI.create(
+                    "http://127.0.0.1:" + (8103 + OFFSET) + "/q/health/ready").toURL().openConnection();
+            ready = c.getResponseCode();
+            c.disconnect();
+        }
+        assertEquals(503, ready, "readiness reports DOWN during the shutdown delay");
+        for (var f : inFlight) {
+            assertFalse(f.get(60, TimeUnit.SECONDS).getTraceId().isEmpty(), "a call in flight at SIGTERM is answered");
+        }
+
         assertEquals(0, heterorag("down").exit());
         assertTrue(heterorag("status").exit() != 0);
         Run refused = heterorag("ask", "--image", MEDPIX.resolve("images/" + sliceImageIds().iterator().next()
