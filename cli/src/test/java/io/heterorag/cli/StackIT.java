@@ -418,12 +418,6 @@ class StackIT {
     @Test
     @Order(13)
     void aRestartLosesNothingAndDuplicatesNothing() throws Exception {
-        // let the eval's traces land before counting
-        Thread.sleep(3000);
-        countsBeforeRestart = stats();
-        tracesBeforeRestart = traceTotal();
-        assertTrue(tracesBeforeRestart >= 8, "one trace per answered request so far: " + tracesBeforeRestart);
-
         // graceful shutdown: on SIGTERM generation's readiness goes DOWN at once while calls in flight finish
         List<com.google.common.util.concurrent.ListenableFuture<AnswerResponse>> inFlight = new ArrayList<>();
         byte[] image = Files.readAllBytes(MEDPIX.resolve("images/" + sliceImageIds().iterator().next().substring("medpix:".length()) + ".jpg"));
@@ -444,8 +438,16 @@ class StackIT {
         }
         assertEquals(503, ready, "readiness reports DOWN during the shutdown delay");
         for (var f : inFlight) {
-            assertFalse(f.get(60, TimeUnit.SECONDS).getTraceId().isEmpty(), "a call in flight at SIGTERM is answered");
+            String trace = f.get(60, TimeUnit.SECONDS).getTraceId();
+            assertFalse(trace.isEmpty(), "a call in flight at SIGTERM is answered");
+            awaitTrace(trace); // and its trace is published before the process ends
         }
+
+        // let the eval's traces land before counting
+        Thread.sleep(3000);
+        countsBeforeRestart = stats();
+        tracesBeforeRestart = traceTotal();
+        assertTrue(tracesBeforeRestart >= 8, "one trace per answered request so far: " + tracesBeforeRestart);
 
         assertEquals(0, heterorag("down").exit());
         assertTrue(heterorag("status").exit() != 0);
