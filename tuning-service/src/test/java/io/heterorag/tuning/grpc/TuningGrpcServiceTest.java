@@ -98,8 +98,8 @@ class TuningGrpcServiceTest {
         assertStatus(Status.Code.INVALID_ARGUMENT, "readable examples file", () -> tuning.startJob(StartJobRequest.newBuilder()
                 .setKind("generator").putParameters("train", "/nope").build()));
         assertStatus(Status.Code.NOT_FOUND, "no job", () -> tuning.getJob(io.heterorag.proto.v1.GetJobRequest.newBuilder().setJobId("x").build()));
-        assertStatus(Status.Code.UNIMPLEMENTED, "not implemented", () -> tuning.listPreferencePairs(
-                io.heterorag.proto.v1.ListPreferencePairsRequest.getDefaultInstance()));
+        assertStatus(Status.Code.INVALID_ARGUMENT, "kind must be", () -> tuning.listPreferencePairs(
+                io.heterorag.proto.v1.ListPreferencePairsRequest.newBuilder().setKind("hkpt").build()));
         RestAssured.get("/q/health/ready").then().statusCode(200);
     }
 
