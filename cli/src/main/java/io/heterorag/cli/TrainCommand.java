@@ -54,11 +54,13 @@ final class TrainCommand {
             case "modclip" -> modclip(channel, args);
             case "generator" -> generator(channel, args);
             case "dpo" -> dpo(channel, args);
+            case "pairs" -> pairs(channel, args);
             default -> throw new Args.UsageException("usage: train modclip --modality M --data DIR [--epochs N] [--no-promote] [--json]\n"
                     + "       train generator --vqa DIR --medpix DIR [--full | --train-examples N --eval-examples N] [--examples DIR]"
                     + " [--epochs N] [--no-promote] [--json]\n"
                     + "       train dpo --vqa DIR --medpix DIR [--train-examples N --eval-examples N] [--examples DIR]"
-                    + " [--epochs N] [--beta B] [--no-promote] [--json]");
+                    + " [--epochs N] [--beta B] [--no-promote] [--json]\n"
+                    + "       train pairs --out FILE.jsonl [--kind cross_modality|knowledge_use|knowledge_robustness|correction]");
         };
     }
 
@@ -126,6 +128,14 @@ final class TrainCommand {
         } finally {
             generation.shutdownNow();
         }
+    }
+
+    /** {@code train pairs --out FILE [--kind K]}: the stored preference pairs (all, or of one kind) as JSONL. */
+    static int pairs(ManagedChannel channel, Args args) {
+        Path out = Path.of(args.required("out")).toAbsolutePath();
+        long n = PairsExport.write(TuningGrpc.newBlockingStub(channel), args.get("kind", ""), out);
+        System.out.println(JSON.createObjectNode().put("pairs", n).put("file", out.toString()));
+        return 0;
     }
 
     /** The job as `train dpo` prints it: pairs per kind, the held-out figures before and after, promoted, epochs, times. */

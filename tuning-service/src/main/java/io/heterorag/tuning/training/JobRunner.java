@@ -138,7 +138,7 @@ public class JobRunner {
     }
 
     /** DPO from the served generator: a few epochs over the pairs, β 0.1, a small learning rate (it starts from a trained model). */
-    static final Map<String, String> DPO_DEFAULTS = Map.of("epochs", "3", "batch_size", "16", "learning_rate", "0.00005", "beta", "0.1",
+    static final Map<String, String> DPO_DEFAULTS = Map.of("epochs", "3", "batch_size", "16", "learning_rate", "0.0001", "beta", "0.1",
             "seed", "7", "promote", "true", "max_examples", "0", "threads", "4", "bundle", "");
 
     /** dpo: the served generator (the newest registered, or parameter "bundle") tuned on pairs made from "train", judged on "eval". */
