@@ -184,6 +184,9 @@ final class GeneratorExamples {
         o.put("choices", e.choices());
         o.put("documents", evidence.getKnowledgeList().stream().map(GeneratorExamples::document).toList());
         o.put("reports", evidence.getReportsList().stream().filter(h -> !leaks(h, e)).map(ReportHit::getText).toList());
+        // the evidence ids, in the same order (preference pairs name what each side held)
+        o.put("document_ids", evidence.getKnowledgeList().stream().map(KnowledgeHit::getId).toList());
+        o.put("report_ids", evidence.getReportsList().stream().filter(h -> !leaks(h, e)).map(ReportHit::getId).toList());
         return JSON.writeValueAsString(o);
     }
 

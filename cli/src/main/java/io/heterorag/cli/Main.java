@@ -41,6 +41,8 @@ public final class Main {
               eval report-generation --data DIR --split NAME [--limit N] [--json]
               train modclip --modality M --data DIR [--epochs N] [--no-promote] [--json]
               train generator --vqa DIR --medpix DIR [--full | --train-examples N --eval-examples N] [--examples DIR] [--epochs N] [--no-promote] [--json]
+              train dpo --vqa DIR --medpix DIR [--train-examples N --eval-examples N] [--examples DIR] [--epochs N] [--beta B] [--no-promote] [--json]
+              train pairs --out FILE.jsonl [--kind KIND]   (the stored preference pairs as JSONL)
               bench embed [--json] [--requests 256] [--concurrency 8] [--image-bundle DIR]
               bench generate [--bundle DIR] [--json]
               bench vectors --n N --dim D [--queries 100] [--candidates 100] [--json]

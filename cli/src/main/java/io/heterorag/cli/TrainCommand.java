@@ -25,6 +25,9 @@ import io.heterorag.proto.v1.TuningGrpc;
  * writes the split's image–report pairs as report-repository JSONL, starts a ModCLIP job in
  * tuning-service and follows it to the end. A job that beats the serving model is promoted.
  * <p>
+ * {@code train dpo --vqa DIR --medpix DIR [...]}: the same examples; the dpo job makes preference pairs with the served
+ * generator, tunes it (DPO) and compares it with the served one (docs/preference-tuning.md).
+ * <p>
  * {@code train generator --vqa DIR --medpix DIR [--full] [--epochs N] [--no-promote] [--json]}: writes the
  * generator's examples with the stack's evidence ({@link GeneratorExamples}), starts a generator job
  * and follows it; a promoted generator is awaited until generation-service answers with it. {@code --examples DIR}
@@ -38,6 +41,8 @@ final class TrainCommand {
     private static final List<String> MODCLIP_PARAMETERS = List.of("epochs", "batch-size", "learning-rate", "image-size", "dimension", "seed");
     private static final List<String> GENERATOR_PARAMETERS = List.of("epochs", "batch-size", "learning-rate", "hidden", "layers", "heads",
             "context", "image-size", "seed");
+    private static final List<String> DPO_PARAMETERS = List.of("epochs", "batch-size", "learning-rate", "beta", "seed", "max-examples",
+            "threads", "bundle");
 
     private TrainCommand() {
     }
@@ -47,9 +52,14 @@ final class TrainCommand {
         return switch (what) {
             case "modclip" -> modclip(channel, args);
             case "generator" -> generator(channel, args);
+            case "dpo" -> dpo(channel, args);
+            case "pairs" -> pairs(channel, args);
             default -> throw new Args.UsageException("usage: train modclip --modality M --data DIR [--epochs N] [--no-promote] [--json]\n"
                     + "       train generator --vqa DIR --medpix DIR [--full | --train-examples N --eval-examples N] [--examples DIR]"
-                    + " [--epochs N] [--no-promote] [--json]");
+                    + " [--epochs N] [--no-promote] [--json]\n"
+                    + "       train dpo --vqa DIR --medpix DIR [--train-examples N --eval-examples N] [--examples DIR]"
+                    + " [--epochs N] [--beta B] [--no-promote] [--json]\n"
+                    + "       train pairs --out FILE.jsonl [--kind cross_modality|knowledge_use|knowledge_robustness|correction]");
         };
     }
 
@@ -69,6 +79,113 @@ final class TrainCommand {
     }
 
     static int generator(ManagedChannel channel, Args args) throws InterruptedException {
+        ManagedChannel generation = generationChannel();
+        try {
+            var stub = ClinicalRagGrpc.newBlockingStub(generation);
+            Examples ex = writeExamples(stub, args);
+            StartJobRequest.Builder req = StartJobRequest.newBuilder().setKind("generator")
+                    .putParameters("train", ex.dir().resolve("train.jsonl").toString())
+                    .putParameters("eval", ex.dir().resolve("eval.jsonl").toString());
+            parameters(req, args, GENERATOR_PARAMETERS);
+            Job job = follow(TuningGrpc.newBlockingStub(channel), req.build());
+            if (job.getPromoted()) {
+                awaitGenerator(stub, ex.probe(), job.getModel());
+            }
+            return print(job, args);
+        } finally {
+            generation.shutdownNow();
+        }
+    }
+
+    /**
+     * {@code train dpo --vqa DIR --medpix DIR [...]}: the generator's examples as {@code train generator}
+     * writes them; the job makes preference pairs from train.jsonl with the served generator, tunes it
+     * with DPO and compares it with the served one on eval.jsonl. Prints pairs per kind, before, after,
+     * promoted; exports the stored pairs as JSONL (pairs.jsonl beside the examples).
+     */
+    static int dpo(ManagedChannel channel, Args args) throws InterruptedException {
+        ManagedChannel generation = generationChannel();
+        try {
+            var stub = ClinicalRagGrpc.newBlockingStub(generation);
+            Examples ex = writeExamples(stub, args);
+            StartJobRequest.Builder req = StartJobRequest.newBuilder().setKind("dpo")
+                    .putParameters("train", ex.dir().resolve("train.jsonl").toString())
+                    .putParameters("eval", ex.dir().resolve("eval.jsonl").toString());
+            parameters(req, args, DPO_PARAMETERS);
+            TuningGrpc.TuningBlockingStub tuning = TuningGrpc.newBlockingStub(channel);
+            Job job = follow(tuning, req.build());
+            Path pairs = ex.dir().resolve("pairs.jsonl");
+            long exported = PairsExport.write(tuning, "", pairs);
+            System.err.println(exported + " stored preference pairs exported to " + pairs);
+            if (job.getPromoted()) {
+                awaitGenerator(stub, ex.probe(), job.getModel());
+            }
+            ObjectNode out = dpoRecord(job);
+            out.put("pairs_file", pairs.toString());
+            System.out.println(args.flag("json") ? out.toString() : out.toPrettyString());
+            return job.getState().equals("succeeded") ? 0 : 1;
+        } finally {
+            generation.shutdownNow();
+        }
+    }
+
+    /** {@code train pairs --out FILE [--kind K]}: the stored preference pairs (all, or of one kind) as JSONL. */
+    static int pairs(ManagedChannel channel, Args args) {
+        Path out = Path.of(args.required("out")).toAbsolutePath();
+        long n = PairsExport.write(TuningGrpc.newBlockingStub(channel), args.get("kind", ""), out);
+        System.out.println(JSON.createObjectNode().put("pairs", n).put("file", out.toString()));
+        return 0;
+    }
+
+    /** The job as `train dpo` prints it: pairs per kind, the held-out figures before and after, promoted, epochs, times. */
+    static ObjectNode dpoRecord(Job job) {
+        ObjectNode out = JSON.createObjectNode();
+        Map<String, Double> m = job.getMetricsMap();
+        ObjectNode pairs = out.putObject("pairs");
+        for (String kind : List.of("cross_modality", "knowledge_use", "knowledge_robustness")) {
+            pairs.put(kind, m.getOrDefault("pairs_" + kind, 0.0).longValue());
+        }
+        for (String when : List.of("before", "after")) {
+            ObjectNode f = out.putObject(when);
+            for (String name : List.of("closed_accuracy", "noisy_knowledge_accuracy", "mismatched_image_drop")) {
+                if (m.containsKey(when + "_" + name)) {
+                    f.put(name, m.get(when + "_" + name));
+                }
+            }
+        }
+        out.put("promoted", job.getPromoted());
+        var epochs = out.putArray("epochs");
+        for (int e = 1; m.containsKey("epoch" + e + "_loss"); e++) {
+            epochs.addObject().put("epoch", e).put("loss", m.get("epoch" + e + "_loss"))
+                    .put("reward_margin", m.get("epoch" + e + "_reward_margin"))
+                    .put("reward_accuracy", m.get("epoch" + e + "_reward_accuracy"));
+        }
+        for (String k : List.of("closed_n", "pair_examples", "pair_seconds", "train_seconds", "ms_per_batch", "start_max_abs_diff",
+                "parity_max_abs_diff")) {
+            if (m.containsKey(k)) {
+                out.put(k, m.get(k));
+            }
+        }
+        out.put("model", job.getModel());
+        out.put("started_from", job.getParametersOrDefault("bundle", ""));
+        out.put("job_id", job.getJobId());
+        out.put("state", job.getState());
+        out.put("bundle_path", job.getBundlePath());
+        if (!job.getError().isEmpty()) {
+            out.put("error", job.getError());
+        }
+        return out;
+    }
+
+    /** Where the examples lie and one of them (to probe which generator serves). */
+    record Examples(Path dir, GeneratorExamples.Example probe) {
+    }
+
+    /**
+     * Writes the generator's train.jsonl/eval.jsonl with the stack's evidence ({@code --full}, or the demo
+     * mix sized by {@code --train-examples}/{@code --eval-examples}), or reuses those of {@code --examples DIR}.
+     */
+    static Examples writeExamples(ClinicalRagGrpc.ClinicalRagBlockingStub stub, Args args) throws InterruptedException {
         Path vqa = Path.of(args.required("vqa"));
         Path medpix = Path.of(args.required("medpix"));
         boolean full = args.flag("full");
@@ -82,31 +199,21 @@ final class TrainCommand {
         }
         String reuse = args.get("examples", null);
         Path dir = reuse != null ? Path.of(reuse).toAbsolutePath() : examplesDir();
-        ManagedChannel generation = Main.channel(Main.env("HETERORAG_GENERATION", "127.0.0.1:9103"));
-        try {
-            var stub = ClinicalRagGrpc.newBlockingStub(generation);
-            if (reuse == null) {
-                System.err.println("collecting evidence for " + train.size() + " training and " + eval.size() + " evaluation examples ("
-                        + (full ? "all" : "demo subset; --full for all") + ") into " + dir);
-                GeneratorExamples.write(stub, train, dir.resolve("train.jsonl"));
-                GeneratorExamples.write(stub, eval, dir.resolve("eval.jsonl"));
-            } else if (!Files.isRegularFile(dir.resolve("train.jsonl")) || !Files.isRegularFile(dir.resolve("eval.jsonl"))) {
-                throw new IllegalArgumentException("--examples " + dir + " needs train.jsonl and eval.jsonl (written by an earlier run)");
-            } else {
-                System.err.println("training on the examples already written in " + dir);
-            }
-            StartJobRequest.Builder req = StartJobRequest.newBuilder().setKind("generator")
-                    .putParameters("train", dir.resolve("train.jsonl").toString())
-                    .putParameters("eval", dir.resolve("eval.jsonl").toString());
-            parameters(req, args, GENERATOR_PARAMETERS);
-            Job job = follow(TuningGrpc.newBlockingStub(channel), req.build());
-            if (job.getPromoted()) {
-                awaitGenerator(stub, train.get(0), job.getModel());
-            }
-            return print(job, args);
-        } finally {
-            generation.shutdownNow();
+        if (reuse == null) {
+            System.err.println("collecting evidence for " + train.size() + " training and " + eval.size() + " evaluation examples ("
+                    + (full ? "all" : "demo subset; --full for all") + ") into " + dir);
+            GeneratorExamples.write(stub, train, dir.resolve("train.jsonl"));
+            GeneratorExamples.write(stub, eval, dir.resolve("eval.jsonl"));
+        } else if (!Files.isRegularFile(dir.resolve("train.jsonl")) || !Files.isRegularFile(dir.resolve("eval.jsonl"))) {
+            throw new IllegalArgumentException("--examples " + dir + " needs train.jsonl and eval.jsonl (written by an earlier run)");
+        } else {
+            System.err.println("using the examples already written in " + dir);
         }
+        return new Examples(dir, train.get(0));
+    }
+
+    private static ManagedChannel generationChannel() {
+        return Main.channel(Main.env("HETERORAG_GENERATION", "127.0.0.1:9103"));
     }
 
     /** Passes the named options through as job parameters, plus "promote". */

@@ -32,6 +32,9 @@ final class JobFiles {
         doc.put("bundle", o.bundle().toAbsolutePath().toString());
         doc.put("model_id", o.modelId());
         doc.put("metrics", o.metrics());
+        if (o.promotable() != null) {
+            doc.put("promotable", o.promotable()); // a dpo job decides its own promotion
+        }
         try {
             replace(dir.resolve(OUTCOME), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(doc));
         } catch (IOException e) {
@@ -49,7 +52,8 @@ final class JobFiles {
             if (bundle.isEmpty() || doc.path("model_id").asText("").isEmpty()) {
                 throw new IllegalStateException(f + " names no bundle or model");
             }
-            return new JobRunner.Outcome(Path.of(bundle), doc.path("model_id").asText(), metrics);
+            Boolean promotable = doc.has("promotable") ? doc.get("promotable").asBoolean() : null;
+            return new JobRunner.Outcome(Path.of(bundle), doc.path("model_id").asText(), metrics, promotable);
         } catch (IOException e) {
             throw new IllegalStateException("the job's outcome " + f + " cannot be read (is the volume shared?): " + e.getMessage(), e);
         }

@@ -1,5 +1,7 @@
 package io.heterorag.tuning.grpc;
 
+import java.util.List;
+
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.heterorag.guard.InputLimits;
@@ -23,6 +25,10 @@ import io.heterorag.proto.v1.StartJobRequest;
 import io.heterorag.proto.v1.SubmitFeedbackResponse;
 import io.heterorag.proto.v1.Trace;
 import io.heterorag.proto.v1.TuningGrpc;
+import io.heterorag.proto.v1.PreferencePair;
+import io.heterorag.tuning.preference.FeedbackPairs;
+import io.heterorag.tuning.preference.PairKinds;
+import io.heterorag.tuning.preference.PairPages;
 import io.heterorag.tuning.store.TuningStore;
 import io.heterorag.tuning.training.JobRunner;
 import io.quarkus.grpc.GrpcService;
@@ -91,7 +97,12 @@ public class TuningGrpcService extends TuningGrpc.TuningImplBase {
             return;
         }
         Feedback f = req.getCreatedAtMs() == 0 ? req.toBuilder().setCreatedAtMs(System.currentTimeMillis()).build() : req;
-        out.onNext(SubmitFeedbackResponse.newBuilder().setStored(store.addFeedback(f)).build());
+        boolean stored = store.addFeedback(f);
+        if (stored) {
+            // a corrected answer on a stored trace is a preference pair (chosen: the correction)
+            store.trace(f.getTraceId()).flatMap(t -> FeedbackPairs.pair(t, f)).ifPresent(store::putPair);
+        }
+        out.onNext(SubmitFeedbackResponse.newBuilder().setStored(stored).build());
         out.onCompleted();
     }
 
@@ -108,7 +119,32 @@ public class TuningGrpcService extends TuningGrpc.TuningImplBase {
 
     @Override
     public void listPreferencePairs(ListPreferencePairsRequest req, StreamObserver<ListPreferencePairsResponse> out) {
-        unimplemented(out, "preference-pair building (HKPT) is not implemented yet");
+        if (req.getPageSize() < 0) {
+            invalid(out, "page_size must not be negative");
+            return;
+        }
+        if (!req.getKind().isEmpty() && !PairKinds.ALL.contains(req.getKind())) {
+            invalid(out, "kind must be empty or one of " + PairKinds.ALL + ", not '" + req.getKind() + "'");
+            return;
+        }
+        TuningStore.PairCursor after;
+        try {
+            after = PairPages.cursor(req.getPageToken());
+        } catch (IllegalArgumentException e) {
+            invalid(out, e.getMessage());
+            return;
+        }
+        int size = page(req.getPageSize());
+        // one more than the page: whether a next page exists
+        List<PreferencePair> rows = store.pairs(req.getKind(), after, size + 1);
+        List<PreferencePair> pairs = rows.subList(0, Math.min(size, rows.size()));
+        ListPreferencePairsResponse.Builder r = ListPreferencePairsResponse.newBuilder().addAllPairs(pairs)
+                .setTotal(store.countPairs(req.getKind()));
+        if (rows.size() > size) {
+            r.setNextPageToken(PairPages.token(pairs.get(pairs.size() - 1)));
+        }
+        out.onNext(r.build());
+        out.onCompleted();
     }
 
     @Override
@@ -166,9 +202,5 @@ public class TuningGrpcService extends TuningGrpc.TuningImplBase {
 
     private static void invalid(StreamObserver<?> out, String message) {
         out.onError(Status.INVALID_ARGUMENT.withDescription(message).asRuntimeException());
-    }
-
-    private static void unimplemented(StreamObserver<?> out, String message) {
-        out.onError(Status.UNIMPLEMENTED.withDescription(message).asRuntimeException());
     }
 }

@@ -60,7 +60,9 @@ public class TuningConsumers {
             malformed("feedback", value);
             return;
         }
-        store.addFeedback(f);
+        if (store.addFeedback(f)) {
+            store.trace(f.getTraceId()).flatMap(t -> io.heterorag.tuning.preference.FeedbackPairs.pair(t, f)).ifPresent(store::putPair);
+        }
     }
 
     private void malformed(String kind, byte[] value) {

@@ -19,6 +19,7 @@ import io.heterorag.proto.v1.Feedback;
 import io.heterorag.proto.v1.Job;
 import io.heterorag.proto.v1.Modality;
 import io.heterorag.proto.v1.ModelAnnouncement;
+import io.heterorag.proto.v1.PreferencePair;
 import io.heterorag.proto.v1.Trace;
 import io.quarkus.runtime.Startup;
 
@@ -45,6 +46,9 @@ public class TuningStore {
                     + "payload VARBINARY(1048576) NOT NULL)");
             s.execute("CREATE TABLE IF NOT EXISTS models (model_id VARCHAR(256) PRIMARY KEY, modality INT NOT NULL, "
                     + "created_at_ms BIGINT NOT NULL, payload VARBINARY(1048576) NOT NULL)");
+            s.execute("CREATE TABLE IF NOT EXISTS preference_pairs (pair_id VARCHAR(256) PRIMARY KEY, kind VARCHAR(64) NOT NULL, "
+                    + "created_at_ms BIGINT NOT NULL, payload VARBINARY(16777216) NOT NULL)");
+            s.execute("CREATE INDEX IF NOT EXISTS preference_pairs_kind ON preference_pairs(kind, created_at_ms)");
         } catch (SQLException e) {
             throw new IllegalStateException("tuning store cannot be initialised: " + e.getMessage(), e);
         }
@@ -119,6 +123,82 @@ public class TuningStore {
                         ps.setInt(1, modality.getNumber());
                     }
                 }).stream().map(r -> parse(() -> ModelAnnouncement.parseFrom(r))).toList();
+    }
+
+    /**
+     * Stores a preference pair, replacing one with the same id (a pair re-built from the same example
+     * and generator). Plain UPDATE-then-INSERT, so the SQL is not tied to H2.
+     */
+    public void putPair(PreferencePair p) {
+        try (Connection c = db.getConnection()) {
+            try (PreparedStatement up = c.prepareStatement(
+                    "UPDATE preference_pairs SET kind = ?, created_at_ms = ?, payload = ? WHERE pair_id = ?")) {
+                up.setString(1, p.getKind());
+                up.setLong(2, p.getCreatedAtMs());
+                up.setBytes(3, p.toByteArray());
+                up.setString(4, p.getPairId());
+                if (up.executeUpdate() > 0) {
+                    return;
+                }
+            }
+            try (PreparedStatement in = c.prepareStatement(
+                    "INSERT INTO preference_pairs (pair_id, kind, created_at_ms, payload) VALUES (?, ?, ?, ?)")) {
+                in.setString(1, p.getPairId());
+                in.setString(2, p.getKind());
+                in.setLong(3, p.getCreatedAtMs());
+                in.setBytes(4, p.toByteArray());
+                in.executeUpdate();
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException("tuning store write failed: " + e.getMessage(), e);
+        }
+    }
+
+    /** Where a page of pairs ends: the last pair's creation time and id (pairs are ordered newest first, then by id). */
+    public record PairCursor(long createdAtMs, String pairId) {
+    }
+
+    /**
+     * Pairs newest first (ties by id), of one kind (empty: all), after the cursor (null: from the
+     * start); keyset paging, so pairs stored meanwhile do not shift later pages.
+     */
+    public List<PreferencePair> pairs(String kind, PairCursor after, int limit) {
+        StringBuilder sql = new StringBuilder("SELECT payload FROM preference_pairs WHERE 1 = 1");
+        if (!kind.isEmpty()) {
+            sql.append(" AND kind = ?");
+        }
+        if (after != null) {
+            sql.append(" AND (created_at_ms < ? OR (created_at_ms = ? AND pair_id > ?))");
+        }
+        sql.append(" ORDER BY created_at_ms DESC, pair_id LIMIT ?");
+        return query(sql.toString(), ps -> {
+            int i = 1;
+            if (!kind.isEmpty()) {
+                ps.setString(i++, kind);
+            }
+            if (after != null) {
+                ps.setLong(i++, after.createdAtMs());
+                ps.setLong(i++, after.createdAtMs());
+                ps.setString(i++, after.pairId());
+            }
+            ps.setInt(i, limit);
+        }).stream().map(r -> parse(() -> PreferencePair.parseFrom(r))).toList();
+    }
+
+    /** Number of stored pairs of a kind (empty: all). */
+    public long countPairs(String kind) {
+        String sql = kind.isEmpty() ? "SELECT COUNT(*) FROM preference_pairs" : "SELECT COUNT(*) FROM preference_pairs WHERE kind = ?";
+        try (Connection c = db.getConnection(); PreparedStatement ps = c.prepareStatement(sql)) {
+            if (!kind.isEmpty()) {
+                ps.setString(1, kind);
+            }
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getLong(1);
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException("tuning store read failed: " + e.getMessage(), e);
+        }
     }
 
     public Optional<Trace> trace(String id) {

@@ -357,7 +357,7 @@ public final class GeneratorJob {
     }
 
     /** preprocessor_config.json of the platform's VLM: squash to S×S, RGB, /255, (x − 0.5) / 0.25. */
-    static ImagePreprocessing preprocessing(int imageSize) {
+    public static ImagePreprocessing preprocessing(int imageSize) {
         return ImagePreprocessing.newBuilder().setSize(imageSize).setResize("squash").setChannels(3)
                 .addAllMean(List.of(0.5f, 0.5f, 0.5f)).addAllStd(List.of(0.25f, 0.25f, 0.25f)).build();
     }

@@ -132,6 +132,23 @@ final class GeneratorNetwork extends AbstractBlock {
         return out;
     }
 
+    /**
+     * Sets every parameter from named weights (the load path: continue training a served generator,
+     * read by {@link VlmBundleWeights}). Call after the block is initialised; a missing or mis-sized
+     * weight is refused, naming it.
+     */
+    void load(Map<String, float[]> weights) {
+        params.forEach((name, p) -> {
+            float[] w = weights.get(name);
+            long size = p.getArray().getShape().size();
+            if (w == null || w.length != size) {
+                throw new IllegalArgumentException("weight " + name + ": " + (w == null ? "missing" : w.length + " values")
+                        + ", the network has " + size);
+            }
+            p.getArray().set(java.nio.FloatBuffer.wrap(w));
+        });
+    }
+
     /** The shapes of {@link #weights()}. */
     Map<String, long[]> shapes() {
         Map<String, long[]> out = new LinkedHashMap<>();

@@ -51,8 +51,14 @@ public class JobRunner {
             Map.entry("context", "320"), Map.entry("image_size", "64"), Map.entry("seed", "7"), Map.entry("promote", "true"),
             Map.entry("max_examples", "0"));
 
-    /** What a finished job of any kind produced. */
-    public record Outcome(Path bundle, String modelId, Map<String, Double> metrics) {
+    /**
+     * What a finished job of any kind produced; {@code promotable} null: promoted when its metric beats
+     * the registered model's; true/false: the job decided itself (dpo: not worse before → after).
+     */
+    public record Outcome(Path bundle, String modelId, Map<String, Double> metrics, Boolean promotable) {
+        public Outcome(Path bundle, String modelId, Map<String, Double> metrics) {
+            this(bundle, modelId, metrics, null);
+        }
     }
 
     /** Runs a validated job: parameters (defaults filled in), where to write, and progress. */
@@ -87,6 +93,7 @@ public class JobRunner {
                 m -> "modclip-" + m.name().toLowerCase(Locale.ROOT)));
         kinds.put("generator", new Kind("generator", "closed_accuracy", "examples", GENERATOR_DEFAULTS, JobRunner::generator,
                 m -> "heterorag-vlm"));
+        kinds.put("dpo", new Kind("generator", "closed_accuracy", "examples", DPO_DEFAULTS, this::dpo, m -> "heterorag-vlm"));
     }
 
     /** Validates the request, records the job as queued and schedules it. */
@@ -132,6 +139,42 @@ public class JobRunner {
             GeneratorJob.Outcome o = GeneratorJob.run(Path.of(p.get("train")), Path.of(p.get("eval")), settings, dir, name, version, p,
                     progress);
             return new Outcome(o.bundle(), o.modelId(), o.metrics());
+        };
+    }
+
+    /** DPO from the served generator: a few epochs over the pairs, β 0.1, a small learning rate (it starts from a trained model). */
+    static final Map<String, String> DPO_DEFAULTS = Map.of("epochs", "3", "batch_size", "16", "learning_rate", "0.0001", "beta", "0.1",
+            "seed", "7", "promote", "true", "max_examples", "0", "threads", "4", "bundle", "");
+
+    /** dpo: the served generator (the newest registered, or parameter "bundle") tuned on pairs made from "train", judged on "eval". */
+    private Run dpo(StartJobRequest req, Map<String, String> params) {
+        if (req.getModality() != Modality.MODALITY_UNSPECIFIED) {
+            throw new IllegalArgumentException("a dpo job tunes the generator, which serves every modality: leave the modality unset");
+        }
+        DpoJob.Settings settings;
+        try {
+            settings = new DpoJob.Settings(new DpoTrainer.Config(Integer.parseInt(params.get("epochs")), Integer.parseInt(params.get("batch_size")),
+                    Float.parseFloat(params.get("learning_rate")), Float.parseFloat(params.get("beta")), Long.parseLong(params.get("seed"))),
+                    Integer.parseInt(params.get("max_examples")), Integer.parseInt(params.get("threads")));
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("a numeric job parameter is not a number: " + e.getMessage());
+        }
+        DpoTrainer.Config t = settings.training();
+        if (t.epochs() < 1 || t.batchSize() < 1 || !(t.learningRate() > 0) || !(t.beta() > 0) || settings.maxExamples() < 0
+                || settings.threads() < 1) {
+            throw new IllegalArgumentException("need epochs >= 1, batch_size >= 1, learning_rate > 0, beta > 0, max_examples >= 0, threads >= 1");
+        }
+        String bundle = params.get("bundle").isBlank() ? store.models(Modality.MODALITY_UNSPECIFIED).stream()
+                .filter(m -> m.getKind().equals("generator")).findFirst().map(ModelAnnouncement::getBundleUri).orElse("") : params.get("bundle");
+        if (bundle.isBlank() || !Files.isRegularFile(Path.of(bundle, "config.json"))) {
+            throw new IllegalArgumentException(bundle.isBlank() ? "no generator is registered: train one first (train generator) or name a bundle"
+                    : "parameter 'bundle' must name a generator bundle directory, not " + bundle);
+        }
+        params.put("bundle", bundle);
+        return (p, dir, name, version, progress) -> {
+            DpoJob.Outcome o = DpoJob.run(Path.of(p.get("bundle")), Path.of(p.get("train")), Path.of(p.get("eval")), settings, dir, name, version,
+                    p, store::putPair, progress);
+            return new Outcome(o.bundle(), o.modelId(), o.metrics(), o.promotable());
         };
     }
 
@@ -187,7 +230,7 @@ public class JobRunner {
             double achieved = out.metrics().getOrDefault(metric, 0.0);
             job.putAllMetrics(out.metrics()).putMetrics("previous_" + metric, previous).setBundlePath(out.bundle().toString())
                     .setModel(out.modelId());
-            boolean better = achieved > previous;
+            boolean better = out.promotable() != null ? out.promotable() : achieved > previous;
             if (better && Boolean.parseBoolean(params.get("promote"))) {
                 ModelAnnouncement m = ModelAnnouncement.newBuilder().setName(name).setVersion(version).setKind(kind.bundleKind())
                         .setModality(queued.getModality()).setBundleUri(out.bundle().toString()).putAllMetrics(out.metrics()).build();

@@ -103,9 +103,15 @@ class TuningGrpcServiceTest {
                 .setKind("generator").putParameters("epochs", "many").build()));
         assertStatus(Status.Code.INVALID_ARGUMENT, "readable examples file", () -> tuning.startJob(StartJobRequest.newBuilder()
                 .setKind("generator").putParameters("train", "/nope").build()));
+        assertStatus(Status.Code.INVALID_ARGUMENT, "leave the modality unset", () -> tuning.startJob(StartJobRequest.newBuilder()
+                .setKind("dpo").setModality(io.heterorag.proto.v1.Modality.RADIOLOGY).build()));
+        assertStatus(Status.Code.INVALID_ARGUMENT, "beta > 0", () -> tuning.startJob(StartJobRequest.newBuilder()
+                .setKind("dpo").putParameters("beta", "0").build()));
+        assertStatus(Status.Code.INVALID_ARGUMENT, "must name a generator bundle", () -> tuning.startJob(StartJobRequest.newBuilder()
+                .setKind("dpo").putParameters("bundle", "/nope").build()));
         assertStatus(Status.Code.NOT_FOUND, "no job", () -> tuning.getJob(io.heterorag.proto.v1.GetJobRequest.newBuilder().setJobId("x").build()));
-        assertStatus(Status.Code.UNIMPLEMENTED, "not implemented", () -> tuning.listPreferencePairs(
-                io.heterorag.proto.v1.ListPreferencePairsRequest.getDefaultInstance()));
+        assertStatus(Status.Code.INVALID_ARGUMENT, "kind must be", () -> tuning.listPreferencePairs(
+                io.heterorag.proto.v1.ListPreferencePairsRequest.newBuilder().setKind("hkpt").build()));
         RestAssured.get("/q/health/ready").then().statusCode(200);
     }
 
