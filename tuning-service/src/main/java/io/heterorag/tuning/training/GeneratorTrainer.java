@@ -84,7 +84,8 @@ public final class GeneratorTrainer {
             model.setBlock(net);
             // the loss is computed by hand below; the config still wants one
             DefaultTrainingConfig config = new DefaultTrainingConfig(Loss.l2Loss())
-                    .optOptimizer(Optimizer.adam().optLearningRateTracker(Tracker.fixed(cfg.learningRate())).build());
+                    // gradients clipped element-wise: an unclipped step at the default rate has sent a run to NaN
+                    .optOptimizer(Optimizer.adam().optLearningRateTracker(Tracker.fixed(cfg.learningRate())).optClipGrad(1f).build());
             try (Trainer trainer = model.newTrainer(config)) {
                 int side = dims.imageSize();
                 trainer.initialize(new Shape(1, 3, side, side), new Shape(1, dims.imageTokens() + 2),
@@ -114,7 +115,12 @@ public final class GeneratorTrainer {
                             try (GradientCollector gc = trainer.newGradientCollector()) {
                                 NDArray logits = trainer.forward(new NDList(in.get(0), in.get(1), in.get(2), in.get(3))).head();
                                 NDArray loss = GeneratorNetwork.loss(logits, in.get(4));
-                                sum += loss.getFloat();
+                                float value = loss.getFloat();
+                                if (!Float.isFinite(value)) {
+                                    throw new IllegalStateException(String.format("training diverged: loss %s at epoch %d, step %d "
+                                            + "(a lower learning_rate than %s may help)", value, epoch, epochSteps + 1, cfg.learningRate()));
+                                }
+                                sum += value;
                                 gc.backward(loss);
                             }
                             trainer.step();
