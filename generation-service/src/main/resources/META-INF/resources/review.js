@@ -1,6 +1,6 @@
 // The review page: asks /v1/answer:stream, shows the evidence and the answer as they arrive, sends
-// feedback to /v1/feedback and lists /v1/traces. Everything stays in this page's memory: no
-// localStorage, sessionStorage or cookies. All text is inserted as text (never as HTML).
+// feedback to /v1/feedback and lists /v1/traces. Everything stays in this page's memory: no web
+// storage and no cookies. All text is inserted as text (never as HTML).
 'use strict';
 
 const $ = (id) => document.getElementById(id);

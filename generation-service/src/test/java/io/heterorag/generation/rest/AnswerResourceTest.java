@@ -23,7 +23,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 
+import io.grpc.Channel;
+import io.grpc.ManagedChannel;
 import io.grpc.Status;
+import io.quarkus.grpc.GrpcClient;
 import io.heterorag.proto.json.ProtoJson;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.http.ContentType;
@@ -41,6 +44,9 @@ import org.junit.jupiter.api.Test;
 @QuarkusTest
 class AnswerResourceTest {
 
+    @GrpcClient("retrieval")
+    Channel retrievalChannel;
+
     static final String NO_RETRIEVAL = "{\"skip_reports\":true,\"skip_knowledge\":true}";
     static final byte[] JPEG = {(byte) 0xFF, (byte) 0xD8, (byte) 0xFF, 0};
 
@@ -54,7 +60,7 @@ class AnswerResourceTest {
     @Test
     void jsonAnswerRunsThePipelineAndAnswersWithProtoFieldNames() {
         String body = "{\"request_id\":\"rest-1\",\"question\":\"Is there a fracture?\",\"task\":\"OPEN_VQA\",\"options\":" + NO_RETRIEVAL + "}";
-        JsonPath res = given().contentType(ContentType.JSON).body(body).post("/v1/answer").then().statusCode(200)
+        JsonPath res = given().urlEncodingEnabled(false).contentType(ContentType.JSON).body(body).post("/v1/answer").then().statusCode(200)
                 .contentType(ContentType.JSON).body("trace_id", notNullValue()).body("models.answerer", equalTo("extractive-evidence-ranker@1"))
                 .body("latencies.stage", hasItems("answer", "total")).body("modality", equalTo("RADIOLOGY"))
                 .extract().jsonPath();
@@ -67,7 +73,7 @@ class AnswerResourceTest {
 
     @Test
     void multipartAnswerTakesTheImageFileAndTheFields() throws IOException {
-        given().multiPart("image", medpixImage().toFile(), "image/jpeg").multiPart("question", "What is the most likely diagnosis?")
+        given().urlEncodingEnabled(false).multiPart("image", medpixImage().toFile(), "image/jpeg").multiPart("question", "What is the most likely diagnosis?")
                 .multiPart("task", "open_vqa").multiPart("modality", "radiology").multiPart("request_id", "rest-form")
                 .multiPart("options", NO_RETRIEVAL).post("/v1/answer").then().statusCode(200).contentType(ContentType.JSON)
                 .body("trace_id", notNullValue()).body("modality", equalTo("RADIOLOGY"));
@@ -75,7 +81,7 @@ class AnswerResourceTest {
 
     @Test
     void theStreamSendsEvidenceThenSegmentsThenDoneAsServerSentEvents() throws IOException {
-        Response r = given().multiPart("image", medpixImage().toFile(), "image/jpeg").multiPart("question", "What is shown?")
+        Response r = given().urlEncodingEnabled(false).multiPart("image", medpixImage().toFile(), "image/jpeg").multiPart("question", "What is shown?")
                 .multiPart("options", NO_RETRIEVAL).accept("text/event-stream").post("/v1/answer:stream");
         r.then().statusCode(200).contentType(startsWith("text/event-stream"));
         List<String[]> events = events(r.asString());
@@ -89,7 +95,7 @@ class AnswerResourceTest {
         assertTrue(events.size() >= 3, "at least one segment: " + r.asString());
         assertEquals(JsonPath.from(events.get(events.size() - 1)[1]).getString("answer"), text.toString(), "the segments make up the answer");
         // the JSON request streams too
-        Response json = given().contentType(ContentType.JSON).body("{\"question\":\"q\",\"options\":" + NO_RETRIEVAL + "}")
+        Response json = given().urlEncodingEnabled(false).contentType(ContentType.JSON).body("{\"question\":\"q\",\"options\":" + NO_RETRIEVAL + "}")
                 .post("/v1/answer:stream");
         assertEquals(List.of("evidence", "segment", "done"), events(json.asString()).stream().map(e -> e[0]).distinct().toList());
     }
@@ -107,14 +113,14 @@ class AnswerResourceTest {
                 "this is not JSON", "not a valid JSON AnswerRequest",
                 "", "the body is empty");
         for (String path : List.of("/v1/answer", "/v1/answer:stream")) {
-            bad.forEach((body, message) -> problem(given().contentType(ContentType.JSON).body(body).post(path), 400, message, "INVALID_ARGUMENT"));
-            problem(given().multiPart("image", "x.jpg", JPEG, "image/jpeg").multiPart("question", "q").multiPart("modality", "dental")
+            bad.forEach((body, message) -> problem(given().urlEncodingEnabled(false).contentType(ContentType.JSON).body(body).post(path), 400, message, "INVALID_ARGUMENT"));
+            problem(given().urlEncodingEnabled(false).multiPart("image", "x.jpg", JPEG, "image/jpeg").multiPart("question", "q").multiPart("modality", "dental")
                     .post(path), 400, "unknown modality dental (one of [RADIOLOGY, OPHTHALMOLOGY, PATHOLOGY])", "INVALID_ARGUMENT");
-            problem(given().multiPart("image", "x.jpg", JPEG, "image/jpeg").multiPart("question", "q").multiPart("task", "essay")
+            problem(given().urlEncodingEnabled(false).multiPart("image", "x.jpg", JPEG, "image/jpeg").multiPart("question", "q").multiPart("task", "essay")
                     .post(path), 400, "unknown task essay", "INVALID_ARGUMENT");
-            problem(given().multiPart("image", "x.jpg", JPEG, "image/jpeg").multiPart("question", "q").multiPart("options", "{\"report_k\":-1}")
+            problem(given().urlEncodingEnabled(false).multiPart("image", "x.jpg", JPEG, "image/jpeg").multiPart("question", "q").multiPart("options", "{\"report_k\":-1}")
                     .post(path), 400, "options.report_k must not be negative", "INVALID_ARGUMENT");
-            problem(given().multiPart("question", "q").post(path), 400, "image is empty", "INVALID_ARGUMENT");
+            problem(given().urlEncodingEnabled(false).multiPart("question", "q").post(path), 400, "image is empty", "INVALID_ARGUMENT");
         }
     }
 
@@ -123,9 +129,9 @@ class AnswerResourceTest {
         byte[] big = new byte[17 * 1024 * 1024];
         big[0] = (byte) 0xFF;
         String body = "{\"question\":\"q\",\"image\":{\"data\":\"" + Base64.getEncoder().encodeToString(big) + "\"}}";
-        problem(given().contentType(ContentType.JSON).body(body).post("/v1/answer"), 413, "exceeds the limit of 16777216 bytes",
+        problem(given().urlEncodingEnabled(false).contentType(ContentType.JSON).body(body).post("/v1/answer"), 413, "exceeds the limit of 16777216 bytes",
                 "RESOURCE_EXHAUSTED");
-        problem(given().multiPart("image", "big.jpg", big, "image/jpeg").multiPart("question", "q").post("/v1/answer:stream"), 413,
+        problem(given().urlEncodingEnabled(false).multiPart("image", "big.jpg", big, "image/jpeg").multiPart("question", "q").post("/v1/answer:stream"), 413,
                 "exceeds the limit", "RESOURCE_EXHAUSTED");
     }
 
@@ -133,23 +139,24 @@ class AnswerResourceTest {
     void aDownBackingServiceIs503NamingTheStage() {
         String jpeg = Base64.getEncoder().encodeToString(JPEG);
         for (String path : List.of("/v1/answer", "/v1/answer:stream")) {
-            problem(given().contentType(ContentType.JSON).body("{\"image\":{\"data\":\"" + jpeg + "\"},\"question\":\"q\"}").post(path), 503,
+            problem(given().urlEncodingEnabled(false).contentType(ContentType.JSON).body("{\"image\":{\"data\":\"" + jpeg + "\"},\"question\":\"q\"}").post(path), 503,
                     "stage reports", "UNAVAILABLE");
-            problem(given().contentType(ContentType.JSON).body("{\"question\":\"q\",\"options\":{\"skip_reports\":true}}").post(path), 503,
+            problem(given().urlEncodingEnabled(false).contentType(ContentType.JSON).body("{\"question\":\"q\",\"options\":{\"skip_reports\":true}}").post(path), 503,
                     "stage queries", "UNAVAILABLE");
         }
         // the page's feedback and traces go to tuning-service, down here too
-        problem(given().contentType(ContentType.JSON).body("{\"trace_id\":\"t\",\"rating\":1}").post("/v1/feedback"), 503,
+        problem(given().urlEncodingEnabled(false).contentType(ContentType.JSON).body("{\"trace_id\":\"t\",\"rating\":1}").post("/v1/feedback"), 503,
                 "tuning-service (feedback)", "UNAVAILABLE");
-        problem(given().get("/v1/traces"), 503, "tuning-service (traces)", "UNAVAILABLE");
-        problem(given().get("/v1/traces/some-id"), 503, "tuning-service (traces)", "UNAVAILABLE");
-        problem(given().contentType(ContentType.JSON).body("{\"trace_id\":\"t\",\"mood\":1}").post("/v1/feedback"), 400,
+        problem(given().urlEncodingEnabled(false).get("/v1/traces"), 503, "tuning-service (traces)", "UNAVAILABLE");
+        problem(given().urlEncodingEnabled(false).get("/v1/traces/some-id"), 503, "tuning-service (traces)", "UNAVAILABLE");
+        problem(given().urlEncodingEnabled(false).contentType(ContentType.JSON).body("{\"trace_id\":\"t\",\"mood\":1}").post("/v1/feedback"), 400,
                 "not a valid JSON Feedback", "INVALID_ARGUMENT");
     }
 
     @Test
     void aPassedDeadlineIs504NamingTheStage() throws Exception {
-        // a real TCP peer that accepts and never answers, on the retrieval client's test port
+        // a real TCP peer that accepts and never answers, on the retrieval client's test port; the channel's
+        // reconnect backoff (after the refused connections of other tests) is reset so that it dials it now
         int port = ConfigProvider.getConfig().getValue("quarkus.grpc.clients.retrieval.test-port", Integer.class);
         List<Socket> held = new CopyOnWriteArrayList<>();
         try (ServerSocket blackHole = new ServerSocket(port)) {
@@ -163,15 +170,17 @@ class AnswerResourceTest {
                 }
             });
             accepter.start();
+            ((ManagedChannel) retrievalChannel).resetConnectBackoff();
             String jpeg = Base64.getEncoder().encodeToString(JPEG);
             for (String path : List.of("/v1/answer", "/v1/answer:stream")) {
-                problem(given().contentType(ContentType.JSON).body("{\"image\":{\"data\":\"" + jpeg + "\"},\"question\":\"q\","
+                problem(given().urlEncodingEnabled(false).contentType(ContentType.JSON).body("{\"image\":{\"data\":\"" + jpeg + "\"},\"question\":\"q\","
                         + "\"options\":{\"deadline_ms\":400}}").post(path), 504, "stage reports", "DEADLINE_EXCEEDED");
             }
         } finally {
             for (Socket s : held) {
                 s.close();
             }
+            ((ManagedChannel) retrievalChannel).resetConnectBackoff();
         }
     }
 
@@ -189,27 +198,27 @@ class AnswerResourceTest {
 
     @Test
     void demoImagesAreListedAndServedAndNothingElseIs() throws IOException {
-        List<Map<String, String>> list = given().get("/v1/demo-images").then().statusCode(200).extract().jsonPath().getList("");
+        List<Map<String, String>> list = given().urlEncodingEnabled(false).get("/v1/demo-images").then().statusCode(200).extract().jsonPath().getList("");
         assertFalse(list.isEmpty());
         String image = list.get(0).get("image");
         assertEquals(medpixImage().getFileName().toString(), image + ".jpg", "the dev split's first image");
         assertTrue(list.get(0).containsKey("plane") && !list.get(0).containsKey("caption"), "no caption: it would give the answer away");
-        byte[] jpeg = given().get("/v1/demo-images/" + image).then().statusCode(200).contentType("image/jpeg").extract().asByteArray();
+        byte[] jpeg = given().urlEncodingEnabled(false).get("/v1/demo-images/" + image).then().statusCode(200).contentType("image/jpeg").extract().asByteArray();
         assertEquals(Files.size(medpixImage()), jpeg.length);
-        problem(given().get("/v1/demo-images/nope"), 404, "no demo image nope", "NOT_FOUND");
+        problem(given().urlEncodingEnabled(false).get("/v1/demo-images/nope"), 404, "no demo image nope", "NOT_FOUND");
         given().urlEncodingEnabled(false).get("/v1/demo-images/..%2Fdata_dev").then().statusCode(404);
     }
 
     @Test
     void theReviewPageIsServedWithEverythingFromTheService() throws IOException {
-        String html = given().get("/").then().statusCode(200).contentType(ContentType.HTML).extract().asString();
+        String html = given().urlEncodingEnabled(false).get("/").then().statusCode(200).contentType(ContentType.HTML).extract().asString();
         assertTrue(html.contains("<label for=\"question\">"), "labelled inputs");
         for (String file : List.of("index.html", "review.js", "review.css")) {
             String text;
             try (InputStream in = getClass().getClassLoader().getResourceAsStream("META-INF/resources/" + file)) {
                 text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
             }
-            given().get("/" + file).then().statusCode(200);
+            given().urlEncodingEnabled(false).get("/" + file).then().statusCode(200);
             assertFalse(text.matches("(?s).*(https?:)?//[a-z0-9.-]+\\.[a-z]{2,}/.*"), file + " loads nothing from another origin");
             assertFalse(text.contains("localStorage") || text.contains("sessionStorage") || text.contains("document.cookie"),
                     file + " keeps nothing in the browser");
@@ -218,7 +227,7 @@ class AnswerResourceTest {
 
     @Test
     void theOpenApiDocumentDescribesEveryEndpointAndEveryField() {
-        JsonPath doc = given().queryParam("format", "json").get("/q/openapi").then().statusCode(200).extract().jsonPath();
+        JsonPath doc = given().urlEncodingEnabled(false).queryParam("format", "json").get("/q/openapi").then().statusCode(200).extract().jsonPath();
         assertTrue(doc.getMap("paths").keySet().containsAll(List.of("/v1/answer", "/v1/answer:stream", "/v1/feedback", "/v1/traces",
                 "/v1/traces/{id}", "/v1/demo-images")), doc.getMap("paths").keySet().toString());
         Map<String, Map<String, Object>> schemas = doc.getMap("components.schemas");
