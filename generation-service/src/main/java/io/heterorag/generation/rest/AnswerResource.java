@@ -14,8 +14,8 @@ import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.core.MediaType;
-import jakarta.ws.rs.sse.OutboundSseEvent;
 import jakarta.ws.rs.sse.Sse;
+import jakarta.ws.rs.sse.SseEventSink;
 
 import com.google.protobuf.ByteString;
 import io.grpc.Status;
@@ -30,8 +30,7 @@ import io.heterorag.proto.v1.Image;
 import io.heterorag.proto.v1.Modality;
 import io.heterorag.proto.v1.Task;
 import io.quarkus.logging.Log;
-import io.smallrye.mutiny.Multi;
-import io.smallrye.mutiny.infrastructure.Infrastructure;
+import io.smallrye.common.annotation.Blocking;
 import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.media.Content;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
@@ -41,9 +40,8 @@ import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 
 /**
  * ClinicalRag over HTTP/JSON: the same RagPipeline as the gRPC service, the request and response as
- * protobuf JSON with the proto's field names. The unary endpoints are blocking methods, so Quarkus REST
- * runs them on a worker thread; the streams are produced on the worker pool (runSubscriptionOn), never
- * on the event loop.
+ * protobuf JSON with the proto's field names. Every endpoint is a blocking method, so Quarkus REST runs
+ * it on a worker thread, never on the IO event loop.
  */
 @Path("/v1")
 @Tag(name = "answer", description = "Answers with the evidence behind them (the gRPC ClinicalRag service over HTTP)")
@@ -102,8 +100,9 @@ public class AnswerResource {
     @APIResponse(responseCode = "200", description = "The event stream", content = @Content(mediaType = MediaType.SERVER_SENT_EVENTS))
     @APIResponse(responseCode = "400", description = "Bad input", content = @Content(mediaType = ProtoJson.PROBLEM_JSON,
             schema = @Schema(implementation = Problem.class)))
-    public Multi<OutboundSseEvent> streamJson(String body, @Context Sse sse) {
-        return stream(() -> ProtoJson.parse(body, AnswerRequest.newBuilder()).build(), sse);
+    @Blocking
+    public void streamJson(String body, @Context SseEventSink sink, @Context Sse sse) {
+        stream(ProtoJson.parse(body, AnswerRequest.newBuilder()).build(), sink, sse);
     }
 
     @POST
@@ -112,39 +111,41 @@ public class AnswerResource {
     @Produces(MediaType.SERVER_SENT_EVENTS)
     @Operation(summary = "Answer as Server-Sent Events (multipart upload)")
     @APIResponse(responseCode = "200", description = "The event stream", content = @Content(mediaType = MediaType.SERVER_SENT_EVENTS))
-    public Multi<OutboundSseEvent> streamForm(@BeanParam AnswerForm form, @Context Sse sse) {
-        return stream(() -> request(form), sse);
+    @Blocking
+    public void streamForm(@BeanParam AnswerForm form, @Context SseEventSink sink, @Context Sse sse) {
+        stream(request(form), sink, sse);
     }
 
-    private Multi<OutboundSseEvent> stream(java.util.function.Supplier<AnswerRequest> request, Sse sse) {
-        return Multi.createFrom().<OutboundSseEvent>emitter(em -> {
-            AtomicBoolean started = new AtomicBoolean();
-            AnswerRequest req = null;
-            try {
-                req = request.get();
-                AnswerResponse res = pipeline.run(req, evidence -> {
-                    started.set(true);
-                    em.emit(event(sse, "evidence", ProtoJson.print(evidence)));
-                }, s -> em.emit(event(sse, "segment", ProtoJson.print(AnswerSegment.newBuilder().setText(s.text())
-                        .addAllCitations(s.citations())))));
-                em.emit(event(sse, "done", ProtoJson.print(res)));
-                log(req, res);
-                em.complete();
-            } catch (RuntimeException e) {
-                StatusRuntimeException status = refused(req, e);
-                if (started.get()) {
-                    // the 200 and some events are out: the failure is the stream's last event
-                    em.emit(event(sse, "error", ProtoJson.problem(status)));
-                    em.complete();
-                } else {
-                    em.fail(status); // not started: the status and problem body of the unary endpoint
-                }
+    /**
+     * Runs on a worker thread. Until the first event is sent nothing of the response is written, so a
+     * refusal or a failed stage throws and becomes the unary endpoint's status and problem body; after
+     * it, a failure is the stream's last event ("error"). Each send is awaited: the events leave in order.
+     */
+    private void stream(AnswerRequest req, SseEventSink sink, Sse sse) {
+        AtomicBoolean started = new AtomicBoolean();
+        try {
+            AnswerResponse res = pipeline.run(req, evidence -> {
+                started.set(true);
+                send(sink, sse, "evidence", ProtoJson.print(evidence));
+            }, s -> send(sink, sse, "segment", ProtoJson.print(AnswerSegment.newBuilder().setText(s.text())
+                    .addAllCitations(s.citations()))));
+            send(sink, sse, "done", ProtoJson.print(res));
+            log(req, res);
+        } catch (RuntimeException e) {
+            StatusRuntimeException status = refused(req, e);
+            if (!started.get()) {
+                throw status; // nothing written yet: the sink stays open for the exception mapper's response
             }
-        }).runSubscriptionOn(Infrastructure.getDefaultWorkerPool());
+            send(sink, sse, "error", ProtoJson.problem(status));
+        }
+        sink.close();
     }
 
-    private static OutboundSseEvent event(Sse sse, String name, String json) {
-        return sse.newEventBuilder().name(name).mediaType(MediaType.TEXT_PLAIN_TYPE).data(String.class, json).build();
+    private static void send(SseEventSink sink, Sse sse, String name, String json) {
+        if (!sink.isClosed()) { // the client may have gone; the answer is still traced
+            sink.send(sse.newEventBuilder().name(name).mediaType(MediaType.TEXT_PLAIN_TYPE).data(String.class, json).build())
+                    .toCompletableFuture().join();
+        }
     }
 
     private AnswerResponse answer(AnswerRequest req) {

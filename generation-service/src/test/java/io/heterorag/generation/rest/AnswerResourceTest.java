@@ -12,8 +12,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.net.ServerSocket;
-import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,9 +19,14 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CopyOnWriteArrayList;
 
 import io.grpc.Channel;
+import io.grpc.HandlerRegistry;
+import io.grpc.MethodDescriptor;
+import io.grpc.Server;
+import io.grpc.ServerBuilder;
+import io.grpc.ServerCall;
+import io.grpc.ServerMethodDefinition;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.quarkus.grpc.GrpcClient;
@@ -155,31 +158,39 @@ class AnswerResourceTest {
 
     @Test
     void aPassedDeadlineIs504NamingTheStage() throws Exception {
-        // a real TCP peer that accepts and never answers, on the retrieval client's test port; the channel's
-        // reconnect backoff (after the refused connections of other tests) is reset so that it dials it now
+        // a hung dependency: a gRPC server on the retrieval client's test port that takes every call and never
+        // answers (no retrieval logic, a fault); the channel's reconnect backoff after the refused connections
+        // of other tests is reset so that it dials it now
         int port = ConfigProvider.getConfig().getValue("quarkus.grpc.clients.retrieval.test-port", Integer.class);
-        List<Socket> held = new CopyOnWriteArrayList<>();
-        try (ServerSocket blackHole = new ServerSocket(port)) {
-            Thread accepter = new Thread(() -> {
-                try {
-                    while (true) {
-                        held.add(blackHole.accept());
-                    }
-                } catch (IOException closed) {
-                    // the test is over
-                }
-            });
-            accepter.start();
+        MethodDescriptor.Marshaller<InputStream> raw = new MethodDescriptor.Marshaller<>() {
+            @Override
+            public InputStream stream(InputStream value) {
+                return value;
+            }
+
+            @Override
+            public InputStream parse(InputStream stream) {
+                return stream;
+            }
+        };
+        HandlerRegistry hang = new HandlerRegistry() {
+            @Override
+            public ServerMethodDefinition<?, ?> lookupMethod(String method, String authority) {
+                return ServerMethodDefinition.create(MethodDescriptor.newBuilder(raw, raw).setFullMethodName(method)
+                        .setType(MethodDescriptor.MethodType.UNKNOWN).build(), (call, headers) -> new ServerCall.Listener<InputStream>() {
+                        });
+            }
+        };
+        Server hung = ServerBuilder.forPort(port).fallbackHandlerRegistry(hang).build().start();
+        try {
             ((ManagedChannel) retrievalChannel).resetConnectBackoff();
             String jpeg = Base64.getEncoder().encodeToString(JPEG);
             for (String path : List.of("/v1/answer", "/v1/answer:stream")) {
-                problem(given().urlEncodingEnabled(false).contentType(ContentType.JSON).body("{\"image\":{\"data\":\"" + jpeg + "\"},\"question\":\"q\","
-                        + "\"options\":{\"deadline_ms\":400}}").post(path), 504, "stage reports", "DEADLINE_EXCEEDED");
+                problem(given().urlEncodingEnabled(false).contentType(ContentType.JSON).body("{\"image\":{\"data\":\"" + jpeg
+                        + "\"},\"question\":\"q\",\"options\":{\"deadline_ms\":400}}").post(path), 504, "stage reports", "DEADLINE_EXCEEDED");
             }
         } finally {
-            for (Socket s : held) {
-                s.close();
-            }
+            hung.shutdownNow().awaitTermination(5, java.util.concurrent.TimeUnit.SECONDS);
             ((ManagedChannel) retrievalChannel).resetConnectBackoff();
         }
     }
