@@ -54,7 +54,7 @@ import org.openqa.selenium.support.ui.WebDriverWait;
 class ReviewPageIT {
 
     static final Path ROOT = Path.of(System.getProperty("repo.root", "..")).toAbsolutePath().normalize();
-    static final Path MEDPIX = Path.of(System.getProperty("medpix.dir", "../../shared/data/medpix-2.0")).toAbsolutePath();
+    static final Path MEDPIX = Path.of(System.getProperty("medpix.dir", "../../shared/data/medpix-2.0")).toAbsolutePath().normalize();
     static final Path WORK = Path.of("target/it-web").toAbsolutePath();
     static final Path SLICE = WORK.resolve("medpix-slice");
     static final int OFFSET = 10700;
