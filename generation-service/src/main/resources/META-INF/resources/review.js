@@ -129,7 +129,6 @@ function renderEvidence(ev, chosenK) {
       evidenceLabels.set(k.id, label);
       section.append(el('article', { class: 'card evidence-card knowledge', id: cardId(k.id), tabindex: '-1', 'data-evidence-id': k.id },
         el('header', {}, el('strong', {}, `${label} ${k.title || k.id}`), el('span', {}, `score ${Number(k.score).toFixed(3)}`)),
-        corpus === 'GRAPH' ? el('p', {}, el('em', {}, 'Relation: '), k.query || '') : '',
         el('p', { class: 'text' }, k.text), el('p', { class: 'hint' }, k.id)));
     }
     box.append(section);

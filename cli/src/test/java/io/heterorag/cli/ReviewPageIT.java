@@ -91,7 +91,7 @@ class ReviewPageIT {
         ChromeDriverService service = new ChromeDriverService.Builder().usingDriverExecutable(CHROMEDRIVER.toFile()).usingAnyFreePort()
                 .withLogFile(WORK.resolve("chromedriver.log").toFile()).build();
         ChromeOptions options = new ChromeOptions().setBinary(CHROMIUM.toFile()).addArguments("--headless=new", "--no-sandbox",
-                "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1366,1400", "--user-data-dir=" + WORK.resolve("chromium"));
+                "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1366,2200", "--user-data-dir=" + WORK.resolve("chromium"));
         browser = new ChromeDriver(service, options);
     }
 
@@ -181,6 +181,7 @@ class ReviewPageIT {
         });
         assertEquals(0L, ((JavascriptExecutor) browser).executeScript(
                 "return localStorage.length + sessionStorage.length + document.cookie.length"), "nothing kept in the browser");
+        ((JavascriptExecutor) browser).executeScript("window.scrollTo(0, 0)");
         Files.createDirectories(Path.of("target"));
         Files.write(Path.of("target/review-page.png"), ((TakesScreenshot) browser).getScreenshotAs(OutputType.BYTES));
     }
