@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.File;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -76,8 +75,7 @@ class ReviewPageIT {
             heterorag("down");
         }
         StackIT.deleteRecursively(WORK);
-        Files.createDirectories(SLICE);
-        slice();
+        StackIT.makeSlice(SLICE, CASES);
         StackIT.Run up = heterorag("up");
         assertEquals(0, up.exit(), up.err());
         web = up.out().lines().filter(l -> l.startsWith("web=")).map(l -> l.substring(4)).findFirst().orElseThrow(
@@ -216,39 +214,7 @@ class ReviewPageIT {
         assertTrue(JSON.readTree(openapi.body()).path("paths").has("/v1/answer:stream"));
     }
 
-    /** The first CASES train cases with their images' descriptions and topics (images linked). */
-    static void slice() throws IOException {
-        List<String> cases = Files.readAllLines(MEDPIX.resolve("data_train.jsonl")).subList(0, CASES);
-        Set<String> ids = new HashSet<>();
-        Set<String> titles = new HashSet<>();
-        for (String c : cases) {
-            JsonNode n = JSON.readTree(c);
-            ids.add(n.path("U_id").asText());
-            titles.add(n.path("Topic").path("Title").asText());
-        }
-        Files.write(SLICE.resolve("data_train.jsonl"), cases);
-        Files.write(SLICE.resolve("descriptions_train.jsonl"), Files.readAllLines(MEDPIX.resolve("descriptions_train.jsonl")).stream()
-                .filter(l -> ids.contains(StackIT.field(l, "U_id"))).toList());
-        Files.write(SLICE.resolve("topics.jsonl"), Files.readAllLines(MEDPIX.resolve("topics.jsonl")).stream()
-                .filter(l -> titles.contains(StackIT.field(l, "title"))).toList());
-        Files.createSymbolicLink(SLICE.resolve("images"), MEDPIX.resolve("images"));
-    }
-
     static StackIT.Run heterorag(String... args) throws IOException, InterruptedException {
-        List<String> cmd = new ArrayList<>(List.of("bash", ROOT.resolve("heterorag").toString()));
-        cmd.addAll(List.of(args));
-        ProcessBuilder pb = new ProcessBuilder(cmd).directory(ROOT.toFile());
-        pb.environment().put("HETERORAG_HOME", WORK.resolve("stack").toString());
-        pb.environment().put("HETERORAG_PORT_OFFSET", String.valueOf(OFFSET));
-        pb.environment().put("HETERORAG_SKIP_BUILD", "1");
-        pb.environment().put("MEDPIX_DIR", MEDPIX.toString());
-        File out = Files.createTempFile(WORK, "out", ".txt").toFile();
-        File err = Files.createTempFile(WORK, "err", ".txt").toFile();
-        Process p = pb.redirectOutput(out).redirectError(err).start();
-        if (!p.waitFor(300, TimeUnit.SECONDS)) {
-            p.destroyForcibly();
-            throw new AssertionError("heterorag " + String.join(" ", args) + " did not finish in 300 s");
-        }
-        return new StackIT.Run(p.exitValue(), Files.readString(out.toPath()), Files.readString(err.toPath()));
+        return StackIT.heterorag(WORK, OFFSET, args);
     }
 }
