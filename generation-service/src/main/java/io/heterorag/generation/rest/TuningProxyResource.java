@@ -1,9 +1,6 @@
 package io.heterorag.generation.rest;
 
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 
 import jakarta.ws.rs.Consumes;
@@ -20,12 +17,9 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.heterorag.proto.json.ProtoJson;
 import io.heterorag.proto.v1.Feedback;
-import io.heterorag.proto.v1.Feedback.Builder;
 import io.heterorag.proto.v1.GetTraceRequest;
 import io.heterorag.proto.v1.ListFeedbackRequest;
 import io.heterorag.proto.v1.ListTracesRequest;
-import io.heterorag.proto.v1.ListTracesResponse;
-import io.heterorag.proto.v1.SubmitFeedbackResponse;
 import io.heterorag.proto.v1.Trace;
 import io.heterorag.proto.v1.TuningGrpc;
 import io.quarkus.grpc.GrpcClient;
@@ -68,9 +62,8 @@ public class TuningProxyResource {
     @APIResponse(responseCode = "503", description = "tuning-service is down",
             content = @Content(mediaType = ProtoJson.PROBLEM_JSON, schema = @Schema(implementation = Problem.class)))
     public String feedback(String body) {
-        Feedback f = withId(ProtoJson.parse(body, Feedback.newBuilder())).build();
-        SubmitFeedbackResponse stored = call("feedback", () -> tuning().submitFeedback(f));
-        return "{\"feedback_id\":" + ProtoJson.quote(f.getFeedbackId()) + ",\"stored\":" + stored.getStored() + "}";
+        Feedback f = ProtoJson.feedback(body);
+        return ProtoJson.submitted(f, call("feedback", () -> tuning().submitFeedback(f)));
     }
 
     @GET
@@ -83,13 +76,8 @@ public class TuningProxyResource {
             content = @Content(mediaType = ProtoJson.PROBLEM_JSON, schema = @Schema(implementation = Problem.class)))
     public String traces(@Parameter(description = "At most this many traces; 0: 50") @QueryParam("page_size") @DefaultValue("20") int pageSize,
             @Parameter(description = "Only traces created before this (epoch ms); 0: no bound") @QueryParam("before_ms") @DefaultValue("0") long beforeMs) {
-        ListTracesResponse page = call("traces", () -> tuning().listTraces(ListTracesRequest.newBuilder().setPageSize(pageSize)
-                .setBeforeMs(beforeMs).build()));
-        Map<String, List<Feedback>> feedback = new LinkedHashMap<>();
-        for (Trace t : page.getTracesList()) {
-            feedback.put(t.getTraceId(), feedbackOn(t.getTraceId()));
-        }
-        return ProtoJson.tracesWithFeedback(page.getTracesList(), feedback, page.getTotal());
+        return ProtoJson.tracesWithFeedback(call("traces", () -> tuning().listTraces(ListTracesRequest.newBuilder()
+                .setPageSize(pageSize).setBeforeMs(beforeMs).build())), this::feedbackOn);
     }
 
     @GET
@@ -107,13 +95,6 @@ public class TuningProxyResource {
     private List<Feedback> feedbackOn(String traceId) {
         return call("feedback", () -> tuning().listFeedback(ListFeedbackRequest.newBuilder().setTraceId(traceId).build()))
                 .getFeedbackList();
-    }
-
-    static Builder withId(Builder f) {
-        if (f.getFeedbackId().isEmpty()) {
-            f.setFeedbackId(UUID.randomUUID().toString());
-        }
-        return f;
     }
 
     private TuningGrpc.TuningBlockingStub tuning() {

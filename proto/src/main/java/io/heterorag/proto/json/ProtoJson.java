@@ -1,7 +1,8 @@
 package io.heterorag.proto.json;
 
 import java.util.List;
-import java.util.Map;
+import java.util.UUID;
+import java.util.function.Function;
 import java.util.stream.Collectors;
 
 import com.google.protobuf.InvalidProtocolBufferException;
@@ -11,6 +12,8 @@ import com.google.protobuf.util.JsonFormat;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.heterorag.proto.v1.Feedback;
+import io.heterorag.proto.v1.ListTracesResponse;
+import io.heterorag.proto.v1.SubmitFeedbackResponse;
 import io.heterorag.proto.v1.Trace;
 
 /**
@@ -62,9 +65,23 @@ public final class ProtoJson {
     }
 
     /** Recent traces with their feedback: {"traces": [traceWithFeedback], "total": "N"}. */
-    public static String tracesWithFeedback(List<Trace> traces, Map<String, List<Feedback>> feedback, long total) {
-        return "{\"traces\":[" + traces.stream().map(t -> traceWithFeedback(t, feedback.getOrDefault(t.getTraceId(), List.of())))
-                .collect(Collectors.joining(",")) + "],\"total\":\"" + total + "\"}";
+    public static String tracesWithFeedback(ListTracesResponse page, Function<String, List<Feedback>> feedbackOn) {
+        return "{\"traces\":[" + page.getTracesList().stream().map(t -> traceWithFeedback(t, feedbackOn.apply(t.getTraceId())))
+                .collect(Collectors.joining(",")) + "],\"total\":\"" + page.getTotal() + "\"}";
+    }
+
+    /** Feedback as the REST APIs take it: a new feedback_id when the client gives none. */
+    public static Feedback feedback(String json) {
+        Feedback.Builder f = parse(json, Feedback.newBuilder());
+        if (f.getFeedbackId().isEmpty()) {
+            f.setFeedbackId(UUID.randomUUID().toString());
+        }
+        return f.build();
+    }
+
+    /** The REST answer to submitted feedback: {"feedback_id": …, "stored": …}. */
+    public static String submitted(Feedback f, SubmitFeedbackResponse r) {
+        return "{\"feedback_id\":" + quote(f.getFeedbackId()) + ",\"stored\":" + r.getStored() + "}";
     }
 
     /** The HTTP status of a gRPC status, for the REST transports. */

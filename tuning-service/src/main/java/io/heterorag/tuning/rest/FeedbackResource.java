@@ -1,9 +1,6 @@
 package io.heterorag.tuning.rest;
 
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.UUID;
 import java.util.function.BiConsumer;
 
 import jakarta.ws.rs.Consumes;
@@ -26,8 +23,6 @@ import io.heterorag.proto.v1.GetTraceRequest;
 import io.heterorag.proto.v1.ListFeedbackRequest;
 import io.heterorag.proto.v1.ListFeedbackResponse;
 import io.heterorag.proto.v1.ListTracesRequest;
-import io.heterorag.proto.v1.ListTracesResponse;
-import io.heterorag.proto.v1.SubmitFeedbackResponse;
 import io.heterorag.proto.v1.Trace;
 import io.heterorag.tuning.grpc.TuningGrpcService;
 import io.heterorag.tuning.store.TuningStore;
@@ -68,12 +63,8 @@ public class FeedbackResource {
     @APIResponse(responseCode = "400", description = "No trace_id, rating not -1, 0 or 1, or not a Feedback",
             content = @Content(mediaType = ProtoJson.PROBLEM_JSON))
     public String feedback(String body) {
-        Feedback.Builder f = ProtoJson.parse(body, Feedback.newBuilder());
-        if (f.getFeedbackId().isEmpty()) {
-            f.setFeedbackId(UUID.randomUUID().toString());
-        }
-        SubmitFeedbackResponse stored = unary(tuning::submitFeedback, f.build());
-        return "{\"feedback_id\":" + ProtoJson.quote(f.getFeedbackId()) + ",\"stored\":" + stored.getStored() + "}";
+        Feedback f = ProtoJson.feedback(body);
+        return ProtoJson.submitted(f, unary(tuning::submitFeedback, f));
     }
 
     @GET
@@ -84,12 +75,8 @@ public class FeedbackResource {
     @APIResponse(responseCode = "400", description = "Negative page_size", content = @Content(mediaType = ProtoJson.PROBLEM_JSON))
     public String traces(@Parameter(description = "At most this many traces; 0: 50") @QueryParam("page_size") @DefaultValue("20") int pageSize,
             @Parameter(description = "Only traces created before this (epoch ms); 0: no bound") @QueryParam("before_ms") @DefaultValue("0") long beforeMs) {
-        ListTracesResponse page = unary(tuning::listTraces, ListTracesRequest.newBuilder().setPageSize(pageSize).setBeforeMs(beforeMs).build());
-        Map<String, List<Feedback>> feedback = new LinkedHashMap<>();
-        for (Trace t : page.getTracesList()) {
-            feedback.put(t.getTraceId(), feedbackOn(t.getTraceId()));
-        }
-        return ProtoJson.tracesWithFeedback(page.getTracesList(), feedback, page.getTotal());
+        return ProtoJson.tracesWithFeedback(unary(tuning::listTraces, ListTracesRequest.newBuilder().setPageSize(pageSize)
+                .setBeforeMs(beforeMs).build()), this::feedbackOn);
     }
 
     @GET
