@@ -560,14 +560,20 @@ class StackIT {
     // --- helpers
 
     static Run heterorag(String... args) throws IOException, InterruptedException {
+        return heterorag(WORK, OFFSET, args);
+    }
+
+    /** ./heterorag with its state under {@code work}/stack and its ports moved by {@code offset}, never building. */
+    static Run heterorag(Path work, int offset, String... args) throws IOException, InterruptedException {
         List<String> cmd = new ArrayList<>(List.of("bash", ROOT.resolve("heterorag").toString()));
         cmd.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(cmd).directory(ROOT.toFile());
-        pb.environment().put("HETERORAG_HOME", WORK.resolve("stack").toString());
-        pb.environment().put("HETERORAG_PORT_OFFSET", String.valueOf(OFFSET));
+        pb.environment().put("HETERORAG_HOME", work.resolve("stack").toString());
+        pb.environment().put("HETERORAG_PORT_OFFSET", String.valueOf(offset));
         pb.environment().put("HETERORAG_SKIP_BUILD", "1");
-        Path out = Files.createTempFile(WORK, "out", ".txt");
-        Path err = Files.createTempFile(WORK, "err", ".txt");
+        pb.environment().put("MEDPIX_DIR", MEDPIX.toString());
+        Path out = Files.createTempFile(work, "out", ".txt");
+        Path err = Files.createTempFile(work, "err", ".txt");
         Process p = pb.redirectOutput(out.toFile()).redirectError(err.toFile()).start();
         if (!p.waitFor(300, TimeUnit.SECONDS)) {
             p.destroyForcibly();
@@ -611,22 +617,27 @@ class StackIT {
 
     /** The first CASES train cases with their images and topics, in the MedPix layout (images linked). */
     static void makeSlice() throws IOException {
-        Files.createDirectories(SLICE);
-        List<String> cases = Files.readAllLines(MEDPIX.resolve("data_train.jsonl")).subList(0, CASES);
-        firstCase = JSON.readTree(cases.get(0));
+        firstCase = makeSlice(SLICE, CASES);
+    }
+
+    /** The first {@code n} train cases in {@code slice}; returns the first case. ReviewPageIT makes its own. */
+    static JsonNode makeSlice(Path slice, int n) throws IOException {
+        Files.createDirectories(slice);
+        List<String> cases = Files.readAllLines(MEDPIX.resolve("data_train.jsonl")).subList(0, n);
         Set<String> caseIds = new HashSet<>();
         Set<String> titles = new HashSet<>();
         for (String c : cases) {
-            JsonNode n = JSON.readTree(c);
-            caseIds.add(n.path("U_id").asText());
-            titles.add(n.path("Topic").path("Title").asText());
+            JsonNode n2 = JSON.readTree(c);
+            caseIds.add(n2.path("U_id").asText());
+            titles.add(n2.path("Topic").path("Title").asText());
         }
-        Files.write(SLICE.resolve("data_train.jsonl"), cases);
-        Files.write(SLICE.resolve("descriptions_train.jsonl"), Files.readAllLines(MEDPIX.resolve("descriptions_train.jsonl"))
+        Files.write(slice.resolve("data_train.jsonl"), cases);
+        Files.write(slice.resolve("descriptions_train.jsonl"), Files.readAllLines(MEDPIX.resolve("descriptions_train.jsonl"))
                 .stream().filter(l -> caseIds.contains(field(l, "U_id"))).toList());
-        Files.write(SLICE.resolve("topics.jsonl"), Files.readAllLines(MEDPIX.resolve("topics.jsonl")).stream()
+        Files.write(slice.resolve("topics.jsonl"), Files.readAllLines(MEDPIX.resolve("topics.jsonl")).stream()
                 .filter(l -> titles.contains(field(l, "title"))).toList());
-        Files.createSymbolicLink(SLICE.resolve("images"), MEDPIX.resolve("images"));
+        Files.createSymbolicLink(slice.resolve("images"), MEDPIX.resolve("images"));
+        return JSON.readTree(cases.get(0));
     }
 
     /** Slice images with another slice image within the near-duplicate distance (2 bits of 64). */
