@@ -8,7 +8,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 
 import io.heterorag.model.image.ImageDecoder;
 import io.heterorag.model.image.PerceptualHash;
@@ -21,6 +20,7 @@ import io.heterorag.proto.v1.GraphTermRecord;
 import io.heterorag.proto.v1.Modality;
 import io.heterorag.proto.v1.RejectedRecord;
 import io.heterorag.proto.v1.ReportRecord;
+import io.heterorag.retrieval.SharedModels;
 import io.heterorag.retrieval.TestData;
 import io.heterorag.retrieval.model.Models;
 import io.heterorag.retrieval.store.CollectionFactory;
@@ -53,8 +53,7 @@ class AtlasIngestorTest {
 
     @BeforeEach
     void open() {
-        models = new Models(dir, 0, "cpu", new SimpleMeterRegistry(), Optional.empty(), Optional.empty(), Optional.empty(), 4, 500,
-                Optional.empty(), Optional.empty());
+        models = SharedModels.get();
         CollectionFactory factory = new CollectionFactory(dir, "embedded", "localhost", 6334, false, " ", "t_", 16, 100, true, 1, 1,
                 256, 30);
         store = new VectorStore(factory);

@@ -15,6 +15,7 @@ import ai.onnxruntime.OrtSession;
 import io.heterorag.model.text.CrossEncoder;
 import io.heterorag.model.text.CrossEncoderBundles;
 import io.heterorag.proto.v1.SearchMode;
+import io.heterorag.retrieval.SharedModels;
 import io.heterorag.retrieval.model.Models;
 import io.heterorag.store.LuceneCollection;
 import io.heterorag.store.RankFusion;
@@ -55,8 +56,10 @@ class CorpusSearchModesTest {
 
     @BeforeAll
     static void load() {
-        plain = models(Optional.empty());
-        reranking = models(Optional.of(CrossEncoderBundles.termCounter(dir.resolve("ce"), "tube", "drains")));
+        plain = SharedModels.get();
+        if (reranking == null) { // once per JVM, like SharedModels
+            reranking = models(Optional.of(CrossEncoderBundles.termCounter(dir.resolve("ce"), "tube", "drains")));
+        }
         corpus = new LuceneCollection("corpus-test", dir.resolve("corpus"));
         float[][] v = plain.text().embed(TEXTS);
         corpus.upsert(IntStream.range(0, TEXTS.size()).mapToObj(i -> new VectorCollection.Entry("d" + i, "d" + i, "h", "Doc " + i,

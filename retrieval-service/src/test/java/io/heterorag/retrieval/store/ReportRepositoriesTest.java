@@ -15,7 +15,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Properties;
 
 import io.heterorag.model.bundle.ModelBundles;
@@ -23,10 +22,10 @@ import io.heterorag.model.image.BaselineImageBundle;
 import io.heterorag.model.image.ImageDecoder;
 import io.heterorag.proto.v1.Modality;
 import io.heterorag.proto.v1.ModelBundleManifest;
+import io.heterorag.retrieval.SharedModels;
 import io.heterorag.retrieval.TestData;
 import io.heterorag.retrieval.model.Models;
 import io.heterorag.store.VectorCollection;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -51,8 +50,7 @@ class ReportRepositoriesTest {
 
     @BeforeEach
     void open() {
-        models = new Models(dir, 0, "cpu", new SimpleMeterRegistry(), Optional.empty(), Optional.empty(), Optional.empty(), 4, 500,
-                Optional.empty(), Optional.empty());
+        models = SharedModels.get();
         factory = factory(dir);
         repos = new ReportRepositories(factory, models);
     }

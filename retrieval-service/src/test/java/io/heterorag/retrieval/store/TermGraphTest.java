@@ -7,12 +7,11 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 
 import io.heterorag.proto.v1.Corpus;
+import io.heterorag.retrieval.SharedModels;
 import io.heterorag.retrieval.model.Models;
 import io.heterorag.store.VectorCollection;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -43,8 +42,7 @@ class TermGraphTest {
 
     @BeforeAll
     static void load() {
-        models = new Models(dir.resolve("data"), 0, "cpu", new SimpleMeterRegistry(), Optional.empty(), Optional.empty(),
-                Optional.empty(), 16, 2000, Optional.empty(), Optional.empty());
+        models = SharedModels.get();
         store = new VectorStore(new CollectionFactory(dir.resolve("data"), "embedded", "localhost", 6334, false, " ", "t_", 16, 100,
                 true, 1, 1, 256, 30));
         graph = new TermGraph(store, models);
