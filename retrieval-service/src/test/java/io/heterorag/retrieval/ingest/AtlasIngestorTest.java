@@ -240,4 +240,12 @@ class AtlasIngestorTest {
         assertEquals(2, all.stored());
         assertEquals(List.of(), all.duplicates());
     }
+
+    @Test
+    void aDistanceOfZeroStillDropsIdenticalImages() {
+        AtlasIngestor exact = new AtlasIngestor(store, reports, models, new SimpleMeterRegistry(), 0);
+        AtlasIngestor.Result r = exact.ingest(List.of(TestData.report("z1", IMG_A, "z"), TestData.report("z2", IMG_A, "z")));
+        assertEquals(1, r.stored());
+        assertEquals(List.of(DuplicateRecord.newBuilder().setId("z2").setDuplicateOf("z1").setDistance(0).build()), r.duplicates());
+    }
 }

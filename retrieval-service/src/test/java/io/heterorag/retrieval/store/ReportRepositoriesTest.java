@@ -196,4 +196,16 @@ class ReportRepositoriesTest {
         repos.close();
         assertTrue(Files.exists(factory.root().resolve("reports-pathology@baseline-thumbnail_v3")), "closing keeps the serving files");
     }
+
+    @Test
+    void aSwapReleasesTheWriterLockForOtherThreads() throws Exception {
+        repos.swap(Modality.RADIOLOGY, newVersion("v4"));
+        var other = java.util.concurrent.Executors.newSingleThreadExecutor();
+        try {
+            assertEquals("baseline-thumbnail@v4", other.submit(() -> repos.write(Modality.RADIOLOGY, l -> l.encoder().id()))
+                    .get(30, java.util.concurrent.TimeUnit.SECONDS));
+        } finally {
+            other.shutdownNow();
+        }
+    }
 }
