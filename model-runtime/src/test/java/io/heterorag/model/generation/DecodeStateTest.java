@@ -46,7 +46,9 @@ class DecodeStateTest {
     @Test
     void theEndTokenFinishesWithEosAndIsNotPartOfTheOutput() {
         DecodeState s = state(DecodingOptions.greedy(8), 8, null);
+        assertFalse(s.finished());
         assertFalse(s.accept(15));
+        assertFalse(s.finished());
         assertEquals(15, s.last());
         assertEquals(3, s.lastIndex(), "prompt of 3, one generated: index 3");
         assertFalse(s.accept(16));
@@ -60,6 +62,7 @@ class DecodeStateTest {
         assertEquals(3, g.promptTokens());
         assertEquals("eos", g.finishReason());
         assertTrue(g.firstTokenNanos() >= 0 && g.firstTokenNanos() <= g.totalNanos());
+        assertTrue(g.totalNanos() < 60_000_000_000L, "measured from the start: " + g.totalNanos());
         assertEquals("a b ", String.join("", events(s).stream().map(String.class::cast).toList()));
         s.complete();
         assertEquals(List.of(g), events(s));
