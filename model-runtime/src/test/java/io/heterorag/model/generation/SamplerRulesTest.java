@@ -41,7 +41,7 @@ class SamplerRulesTest {
         // a negative logit is multiplied: -1 * 2 = -2 < -1.5
         assertEquals(1, Sampler.pick(new float[] {-1f, -1.5f}, o(0, 1, 0, 2f), new SplittableRandom(0), seen(0), null));
         // penalty 0 is off (not a division by zero)
-        assertEquals(1, Sampler.pick(new float[] {1f, 3f}, o(0, 1, 0, 0f), new SplittableRandom(0), seen(1), null));
+        assertEquals(1, Sampler.pick(new float[] {1f, 3f}, o(0, 1, 0, 0f), new SplittableRandom(0), seen(0), null));
         // a seen id beyond the logits is ignored
         assertEquals(0, Sampler.pick(new float[] {3f, 1f}, o(0, 1, 0, 2f), new SplittableRandom(0), seen(2, 5), null));
         // the logits are not changed in place
