@@ -119,4 +119,108 @@ class ServedAnswererTest {
         }
         assertFalse(all.get(all.size() - 1).closed.get());
     }
+
+    /** A generator that only records its closing (the loader seam's product; nothing is generated). */
+    static final class Closing implements io.heterorag.model.generation.Generator {
+        final AtomicBoolean closed = new AtomicBoolean();
+
+        public String id() {
+            return "fake-generator@1";
+        }
+
+        public String family() {
+            return "llava";
+        }
+
+        public int contextLength() {
+            return 64;
+        }
+
+        public int countTokens(String text) {
+            return text.length();
+        }
+
+        public int overheadTokens(io.heterorag.model.generation.GenerationInput input) {
+            return 0;
+        }
+
+        public io.heterorag.model.generation.Generation generate(io.heterorag.model.generation.GenerationInput input,
+                io.heterorag.model.generation.DecodingOptions options, Consumer<String> onText) {
+            throw new UnsupportedOperationException();
+        }
+
+        public double logProb(io.heterorag.model.generation.GenerationInput input, String response) {
+            throw new UnsupportedOperationException();
+        }
+
+        public void close() {
+            closed.set(true);
+        }
+    }
+
+    @org.junit.jupiter.api.io.TempDir
+    java.nio.file.Path dir;
+
+    java.nio.file.Path bundle(String generationConfig) throws java.io.IOException {
+        java.nio.file.Path b = java.nio.file.Files.createDirectories(dir.resolve("bundle-" + System.nanoTime()));
+        if (generationConfig != null) {
+            java.nio.file.Files.writeString(b.resolve("generation_config.json"), generationConfig);
+        }
+        return b;
+    }
+
+    @Test
+    void theAnswerBudgetComesFromGenerationConfigElseTheFallback() throws Exception {
+        assertEquals(40, ServedAnswerer.bundleMaxNewTokens(bundle("{\"max_new_tokens\": 40}")));
+        assertEquals(1, ServedAnswerer.bundleMaxNewTokens(bundle("{\"max_new_tokens\": 1}")));
+        assertEquals(128, ServedAnswerer.bundleMaxNewTokens(bundle("{\"max_new_tokens\": 0}")));
+        assertEquals(128, ServedAnswerer.bundleMaxNewTokens(bundle("{\"eos_token_id\": 3}")));
+        java.nio.file.Path broken = bundle("{oops");
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> ServedAnswerer.bundleMaxNewTokens(broken));
+        assertTrue(e.getMessage().startsWith("generator bundle " + broken + ": cannot read max_new_tokens from "
+                + broken.resolve("generation_config.json") + ": "), e.getMessage());
+        java.nio.file.Path none = bundle(null);
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> ServedAnswerer.bundleMaxNewTokens(none));
+    }
+
+    @Test
+    void swapToLoadsTheBundleOnTheConfiguredProviderAndClosesAGeneratorWhoseBundleIsBroken() throws Exception {
+        List<String> loads = new ArrayList<>();
+        List<Closing> made = new ArrayList<>();
+        Counting initial = new Counting("x@1");
+        ServedAnswerer served = new ServedAnswerer(initial, (b, ep) -> {
+            loads.add(b.getFileName() + " on " + ep);
+            Closing g = new Closing();
+            made.add(g);
+            return g;
+        }, "cuda", 0, new GenerationMetrics(new SimpleMeterRegistry()));
+        java.nio.file.Path good = bundle("{\"max_new_tokens\": 8}");
+        served.swapTo(good);
+        assertEquals("fake-generator@1", served.id());
+        assertEquals(List.of(good.getFileName() + " on cuda"), loads);
+        assertTrue(initial.closed.get(), "the replaced answerer had no request left");
+        assertFalse(made.get(0).closed.get());
+
+        java.nio.file.Path broken = bundle(null);
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> served.swapTo(broken));
+        assertTrue(made.get(1).closed.get(), "the generator of a bundle that cannot serve is closed");
+        assertEquals("fake-generator@1", served.id(), "the served answerer stays");
+
+        // a configured answer budget does not read the bundle's
+        ServedAnswerer configured = new ServedAnswerer(new Counting("y@1"), (b, ep) -> new Closing(), "cpu", 32,
+                new GenerationMetrics(new SimpleMeterRegistry()));
+        configured.swapTo(bundle(null));
+        assertEquals("fake-generator@1", configured.id());
+
+        served.close();
+        assertTrue(made.get(0).closed.get(), "closing the service closes the current answerer");
+    }
+
+    @Test
+    void theOnnxLoaderNeedsABatchOfAtLeastOne() {
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> ServedAnswerer.onnx(1, new io.heterorag.model.generation.OnnxGenerator.Batching(0, java.time.Duration.ZERO)));
+        assertTrue(ServedAnswerer.onnx(1, new io.heterorag.model.generation.OnnxGenerator.Batching(1, java.time.Duration.ZERO)) != null);
+    }
 }

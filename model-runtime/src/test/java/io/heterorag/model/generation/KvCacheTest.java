@@ -2,6 +2,7 @@ package io.heterorag.model.generation;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
 
 import org.junit.jupiter.api.Test;
 
@@ -36,5 +37,34 @@ class KvCacheTest {
         assertEquals(1, short2.length);
         assertArrayEquals(new float[] {61, 51}, short2.values(0));
         assertArrayEquals(new long[] {1, 1}, short2.mask);
+    }
+
+    @Test
+    void keepingEveryRowInOrderIsTheSameCacheAndAnyOtherSelectionACopy() {
+        KvCache c = cache(2, 2, 0);
+        assertSame(c, c.keep(new int[] {0, 1}));
+        KvCache swapped = c.keep(new int[] {1, 0});
+        assertArrayEquals(new float[] {11, 12, 1, 2}, swapped.keys(0));
+        KvCache first = c.keep(new int[] {0});
+        assertEquals(1, first.rows);
+        assertArrayEquals(new float[] {1, 2}, first.values(0));
+    }
+
+    @Test
+    void trimmingDropsOnlyThePaddingSharedByEveryRow() {
+        // row 0 mask [0 0 1 1], row 1 [0 1 1 1]: one shared padded position
+        long[] mask = {0, 0, 1, 1, 0, 1, 1, 1};
+        float[] k = {0, 0, 3, 4, 0, 12, 13, 14};
+        KvCache c = new KvCache(1, 1, 1, 2, 4, new float[][] {k}, new float[][] {k.clone()}, mask);
+        KvCache t = c.trimPadding();
+        assertEquals(3, t.length);
+        assertArrayEquals(new long[] {0, 1, 1, 1, 1, 1}, t.mask);
+        assertArrayEquals(new float[] {0, 3, 4, 12, 13, 14}, t.keys(0));
+        assertSame(t, t.trimPadding(), "nothing shared is left");
+        // a single row that is all padding is trimmed to nothing
+        KvCache empty = new KvCache(1, 1, 1, 1, 2, new float[][] {{0, 0}}, new float[][] {{0, 0}}, new long[] {0, 0}).trimPadding();
+        assertEquals(0, empty.length);
+        assertSame(c, c.padTo(4));
+        assertSame(c, KvCache.empty(1, 1, 1, 0).concat(c), "an empty batch joined by another is the other");
     }
 }

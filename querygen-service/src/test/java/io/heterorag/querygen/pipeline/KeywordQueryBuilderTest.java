@@ -50,4 +50,30 @@ class KeywordQueryBuilderTest {
     void nothingToSearchForGivesNoQueries() {
         assertTrue(builder.build("What is it?", List.of(), Set.of()).queries().isEmpty());
     }
+
+    @Test
+    void withoutSharedTermsTheGraphQueryUsesTheQuestionsLastTerm() {
+        KeywordQueryBuilder.Queries q = builder.build("Hamartoma of the lung with calcification?", List.of(), EnumSet.of(Corpus.GRAPH));
+        assertEquals(List.of(CorpusQuery.newBuilder().setCorpus(Corpus.GRAPH).setText("calcification,related_to").build()), q.queries());
+    }
+
+    @Test
+    void sharedTermsOfEqualSpreadAreOrderedByFrequencyThenAlphabetically() {
+        // every term is in both reports; "nodule" 3 times, "opacity" 2 times, "apex" and "base" once
+        List<String> reports = List.of("nodule nodule opacity apex base", "nodule opacity base apex");
+        // tf: nodule 3, opacity 2, apex 2, base 2 -> nodule, then apex, base, opacity alphabetically
+        assertEquals(List.of("nodule", "apex", "base", "opacity"), KeywordQueryBuilder.sharedTerms(reports, Set.of()));
+        // spread first: apex (3 reports, 3 times) before mass (2 reports, 5 times); cyst is excluded
+        assertEquals(List.of("apex", "mass"),
+                KeywordQueryBuilder.sharedTerms(List.of("mass mass mass mass apex", "apex mass cyst cyst", "apex cyst"), Set.of("cyst")));
+        // at most REPORT_TERMS (6) terms, excluded terms never
+        assertEquals(List.of("aaa", "bbb", "ccc", "ddd", "eee", "fff"),
+                KeywordQueryBuilder.sharedTerms(List.of("aaa bbb ccc ddd eee fff ggg zzz", "zzz aaa bbb ccc ddd eee fff ggg"), Set.of("zzz")));
+    }
+
+    @Test
+    void termsHaveAtLeastThreeCharactersAndAreNotStopWordsOrNumbers() {
+        // "ct" (2 characters) goes, "ear" (3) stays; "2024" is a number, "t2-weighted" keeps its hyphen, "-mass-" loses its own
+        assertEquals(List.of("ear", "t2-weighted", "mass"), KeywordQueryBuilder.terms("CT of the ear: 2024 T2-weighted -mass-"));
+    }
 }

@@ -2,6 +2,7 @@ package io.heterorag.retrieval.ingest;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.util.Random;
 
@@ -46,5 +47,35 @@ class NearDuplicateIndexTest {
         assertEquals("a", index.find("b", 0xF0F1L).id());
         index.add("a", ~0xF0F0L); // a re-ingested with another image
         assertNull(index.find("b", 0xF0F1L));
+    }
+
+    @Test
+    void theDistanceIsBetweenZeroAndSevenBitsAndIsInclusive() {
+        assertThrows(IllegalArgumentException.class, () -> new NearDuplicateIndex(-1));
+        assertThrows(IllegalArgumentException.class, () -> new NearDuplicateIndex(8));
+        // distance 0: one band of all 64 bits, only equal hashes match
+        NearDuplicateIndex exact = new NearDuplicateIndex(0);
+        exact.add("a", 0x8000_0000_0000_0001L);
+        assertEquals(new NearDuplicateIndex.Match("a", 0), exact.find("b", 0x8000_0000_0000_0001L));
+        assertNull(exact.find("b", 0x8000_0000_0000_0000L));
+        // distance 7: 8 bands; 7 flipped bits match, 8 do not
+        NearDuplicateIndex seven = new NearDuplicateIndex(7);
+        seven.add("a", 0L);
+        assertEquals(new NearDuplicateIndex.Match("a", 7), seven.find("b", 0x7FL));
+        assertNull(seven.find("b", 0xFFL));
+        assertEquals(new NearDuplicateIndex.Match("a", 7), seven.find("b", 0xFE00_0000_0000_0000L), "bits of the last band");
+        assertEquals(1, seven.size());
+    }
+
+    @Test
+    void theClosestOfSeveralMatchesWins() {
+        NearDuplicateIndex index = new NearDuplicateIndex(3);
+        index.add("far", 0b111L);
+        index.add("near", 0b1L);
+        index.add("middle", 0b11L);
+        assertEquals(new NearDuplicateIndex.Match("near", 1), index.find("q", 0L));
+        assertEquals(3, index.size());
+        index.add("near", 0b1L); // re-ingested unchanged: still one entry
+        assertEquals(3, index.size());
     }
 }
