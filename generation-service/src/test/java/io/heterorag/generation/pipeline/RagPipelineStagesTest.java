@@ -76,6 +76,10 @@ class RagPipelineStagesTest {
     static volatile Status failReports;
 
     final List<Trace> traces = new CopyOnWriteArrayList<>();
+
+    @org.junit.jupiter.api.io.TempDir
+
+    java.nio.file.Path traceBuffer;
     SimpleMeterRegistry registry;
     FakeAnswerer answerer;
     final List<Evidence> evidence = new ArrayList<>();
@@ -187,7 +191,7 @@ class RagPipelineStagesTest {
             throw new UnsupportedOperationException();
         }, "cpu", 16, new GenerationMetrics(registry));
         RagPipeline p = new RagPipeline(RetrievalGrpc.newBlockingStub(channel), QueryGenGrpc.newBlockingStub(channel),
-                new TracePublisher(new RagPipelineTest.RecordingEmitter(traces), registry), registry, served);
+                new TracePublisher(new RagPipelineTest.RecordingSender(traces), traceBuffer, 1 << 20, 60_000, registry), registry, served);
         p.defaultDeadlineMs = 30_000;
         p.stageDeadlineMs = 10_000;
         p.maxImageBytes = 1 << 20;

@@ -57,7 +57,7 @@ class AtlasIngestorTest {
         CollectionFactory factory = new CollectionFactory(dir, "embedded", "localhost", 6334, false, " ", "t_", 16, 100, true, 1, 1,
                 256, 30);
         store = new VectorStore(factory);
-        reports = new ReportRepositories(factory, models);
+        reports = new ReportRepositories(factory, models, "test-replica", 200);
         registry = new SimpleMeterRegistry();
         ingestor = new AtlasIngestor(store, reports, models, registry, 2);
     }
