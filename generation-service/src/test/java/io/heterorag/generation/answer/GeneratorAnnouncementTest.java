@@ -60,6 +60,8 @@ class GeneratorAnnouncementTest {
                 .body(containsString("heterorag_generation_tokens_total{kind=\"generated\""))
                 .body(containsString("heterorag_generation_requests_waiting"))
                 .body(containsString("heterorag_generation_requests_decoding"));
+        // the other tests of this shared application expect the extractive answerer it starts with
+        served.swap(new ExtractiveAnswerer());
     }
 
     static ProducerRecord<String, byte[]> announcement(String name, Path bundle) {

@@ -237,8 +237,10 @@ class RagPipelineStagesTest {
         assertEquals(List.of("Large right pneumothorax.", "Normal chest."), queries.getReportTextsList());
         assertEquals(List.of(Corpus.BOOK, Corpus.WIKI), queries.getCorporaList());
         List<SearchCorpusRequest> searches = calls(SearchCorpusRequest.class);
-        assertEquals(List.of("BOOK first", "WIKI first", "BOOK second"),
-                searches.stream().map(s -> s.getCorpus() + " " + s.getQuery()).toList());
+        // the searches run at once, so they arrive in any order (the hits keep the queries' order)
+        assertEquals(java.util.Set.of("BOOK first", "WIKI first", "BOOK second"),
+                searches.stream().map(s -> s.getCorpus() + " " + s.getQuery()).collect(java.util.stream.Collectors.toSet()));
+        assertEquals(3, searches.size());
         searches.forEach(s -> assertEquals(7, s.getK(), "knowledge-candidates per search"));
         assertEquals(List.of("reports", "queries", "knowledge"), List.of(calls.get(0), calls.get(1), calls.get(2)).stream()
                 .map(c -> c instanceof RetrieveReportsRequest ? "reports" : c instanceof GenerateQueriesRequest ? "queries" : "knowledge")
@@ -389,22 +391,22 @@ class RagPipelineStagesTest {
     }
 
     @Test
-    void aPassedDeadlineOrAFailingStageFailsTheRequestNamingTheStage() {
+    void aPassedDeadlineFailsTheRequestNamingTheStageAndAFailingRepositoryDegradesIt() {
         StatusRuntimeException late = assertThrows(StatusRuntimeException.class, () -> Context.current()
                 .withDeadline(Deadline.after(-1, TimeUnit.MILLISECONDS), java.util.concurrent.Executors.newSingleThreadScheduledExecutor())
                 .call(() -> run(pipeline(), request().build())));
         assertEquals(Status.Code.DEADLINE_EXCEEDED, late.getStatus().getCode());
         assertEquals("stage reports: the request's deadline passed before it started", late.getStatus().getDescription());
 
-        failReports = Status.UNAVAILABLE.withDescription("retrieval is down");
-        StatusRuntimeException down = assertThrows(StatusRuntimeException.class, () -> run(pipeline(), request().build()));
-        assertEquals(Status.Code.UNAVAILABLE, down.getStatus().getCode());
-        assertEquals("stage reports: retrieval is down", down.getStatus().getDescription());
-        failReports = Status.INTERNAL;
-        assertEquals("stage reports: INTERNAL",
-                assertThrows(StatusRuntimeException.class, () -> run(pipeline(), request().build())).getStatus().getDescription());
         assertTrue(traces.isEmpty());
         assertEquals(List.of(), evidence);
+
+        // a failing report repository degrades the answer instead of failing it (RagPipelineFaultsTest has the rest)
+        failReports = Status.UNAVAILABLE.withDescription("retrieval is down");
+        AnswerResponse degraded = run(pipeline(), request().build());
+        assertEquals("reports", degraded.getDegraded(0).getStage());
+        assertTrue(degraded.getDegraded(0).getReason().contains("retrieval is down"), degraded.getDegraded(0).getReason());
+        assertEquals(0, degraded.getReportsCount());
     }
 
     static String refusal(RagPipeline p, AnswerRequest req) {
@@ -425,7 +427,8 @@ class RagPipelineStagesTest {
         assertEquals("INVALID_ARGUMENT: unknown task 9", refusal(p, request().setTaskValue(9).build()));
         assertEquals("INVALID_ARGUMENT: unknown corpus in options.corpora", refusal(p, with(AnswerOptions.newBuilder().addCorpora(Corpus.CORPUS_UNSPECIFIED))));
         assertEquals("INVALID_ARGUMENT: unknown corpus in options.corpora", refusal(p, with(AnswerOptions.newBuilder().addCorporaValue(99))));
-        assertEquals("INVALID_ARGUMENT: options.report_k must not be negative", refusal(p, with(AnswerOptions.newBuilder().setReportK(-1))));
+        assertEquals("INVALID_ARGUMENT: options.report_k is -1, outside 0..64 (heterorag.generation.max-report-k)",
+                refusal(p, with(AnswerOptions.newBuilder().setReportK(-1))));
         assertEquals("INVALID_ARGUMENT: image is empty (set options.skip_reports to answer without an image)",
                 refusal(p, request().setImage(Image.getDefaultInstance()).build()));
         p.maxImageBytes = IMAGE.size() - 1;
