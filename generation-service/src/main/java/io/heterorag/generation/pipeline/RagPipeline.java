@@ -120,7 +120,8 @@ public class RagPipeline {
         GenerateQueriesResponse q = skipKnowledge ? GenerateQueriesResponse.getDefaultInstance()
                 : stage("queries", latencies, deadline, () -> querygen.withDeadline(stageDeadline(deadline))
                 .generateQueries(GenerateQueriesRequest.newBuilder().setQuestion(req.getQuestion()).setModality(modality)
-                        .setTask(task).addAllReportTexts(reportTexts).addAllCorpora(req.getOptions().getCorporaList()).build()));
+                        .setTask(task).addAllReportTexts(reportTexts).addAllCorpora(req.getOptions().getCorporaList())
+                        .setImage(req.getImage()).build()));
         models.setQueryGenerator(q.getGenerator());
 
         List<KnowledgeHit> knowledge = skipKnowledge ? List.of() : stage("knowledge", latencies, deadline, () -> {
@@ -140,7 +141,8 @@ public class RagPipeline {
                 .addAllQueries(q.getQueriesList()).build());
 
         AnswerResponse.Builder response = AnswerResponse.newBuilder().addAllReports(reports).addAllKnowledge(knowledge)
-                .addAllQueries(q.getQueriesList()).setModels(models).setModality(modality).setReportsChosenK(r.getChosenK());
+                .addAllQueries(q.getQueriesList()).setModels(models).setModality(modality).setReportsChosenK(r.getChosenK())
+                .addAllSkippedCorpora(q.getSkippedCorporaList());
         if (req.getOptions().getEvidenceOnly()) {
             // no answer is written, so there is nothing to trace
             latencies.add(StageLatency.newBuilder().setStage("total").setMillis((System.nanoTime() - started) / 1e6).build());
@@ -262,7 +264,7 @@ public class RagPipeline {
                 .setCreatedAtMs(System.currentTimeMillis()).setModality(res.getModality()).setTask(task)
                 .setQuestion(req.getQuestion()).setImageSha256(image.length == 0 ? "" : sha256(image)).setImageBytes(image.length)
                 .addAllQueries(res.getQueriesList()).setAnswer(res.getAnswer()).addAllCandidates(res.getCandidatesList())
-                .addAllLatencies(res.getLatenciesList()).setModels(res.getModels());
+                .addAllLatencies(res.getLatenciesList()).setModels(res.getModels()).addAllSkippedCorpora(res.getSkippedCorporaList());
         res.getReportsList().forEach(r -> t.addReports(EvidenceRef.newBuilder().setId(r.getId()).setScore(r.getScore())));
         res.getKnowledgeList().forEach(k -> t.addKnowledge(EvidenceRef.newBuilder().setId(k.getId()).setScore(k.getScore())
                 .setCorpus(k.getCorpus())));

@@ -287,6 +287,11 @@ public final class OnnxGenerator implements Generator {
         return v;
     }
 
+    /** The bundle's generation_config.json max_new_tokens (64 when it gives none): what max_new_tokens 0 means. */
+    public int defaultMaxNewTokens() {
+        return defaultMaxNewTokens;
+    }
+
     public Stats stats() {
         return scheduler.stats();
     }

@@ -27,21 +27,42 @@ public final class TaggedQueryGrammar implements TokenConstraint.Spec {
 
     private final int maxWords;
     private final int maxWordChars;
+    /** Tags that may be written (a corpus the caller did not enable cannot be queried). */
+    private final boolean[] enabled;
 
     public TaggedQueryGrammar(int maxWords, int maxWordChars) {
+        this(maxWords, maxWordChars, TAGS);
+    }
+
+    private TaggedQueryGrammar(int maxWords, int maxWordChars, List<String> tags) {
         if (maxWords < 1 || maxWordChars < 1) {
             throw new IllegalArgumentException("a query needs at least one word of one character: maxWords " + maxWords
                     + ", maxWordChars " + maxWordChars);
         }
         this.maxWords = maxWords;
         this.maxWordChars = maxWordChars;
+        this.enabled = new boolean[TAGS.size()];
+        for (String t : tags) {
+            if (!TAGS.contains(t)) {
+                throw new IllegalArgumentException("unknown tag " + t + "; tags: " + TAGS);
+            }
+            enabled[TAGS.indexOf(t)] = true;
+        }
+        if (tags.isEmpty()) {
+            throw new IllegalArgumentException("a grammar without tags admits no output");
+        }
+    }
+
+    /** The same grammar admitting only {@code tags} (a non-empty subset of {@link #TAGS}; all when empty). */
+    public TaggedQueryGrammar only(java.util.Collection<String> tags) {
+        return tags.isEmpty() ? this : new TaggedQueryGrammar(maxWords, maxWordChars, List.copyOf(tags));
     }
 
     public int maxWords() {
         return maxWords;
     }
 
-    /** Characters of the shortest complete output (one one-letter query in the shortest tag), a lower bound of its tokens. */
+    /** Characters of the shortest complete output (one one-letter query in the shortest enabled tag), a lower bound of its tokens. */
     public int shortestOutput() {
         return new State().need();
     }
@@ -182,7 +203,7 @@ public final class TaggedQueryGrammar implements TokenConstraint.Spec {
                     if (ws) {
                         return true;
                     }
-                    if (c == '<' && next < TAGS.size()) {
+                    if (c == '<' && cheapestTag(next, "") < Integer.MAX_VALUE) {
                         phase = OPEN_NAME;
                         prefix = "";
                         return true;
@@ -195,7 +216,7 @@ public final class TaggedQueryGrammar implements TokenConstraint.Spec {
                     }
                     String p = prefix + c;
                     for (int i = next; i < TAGS.size(); i++) {
-                        if (TAGS.get(i).startsWith(p)) {
+                        if (enabled[i] && TAGS.get(i).startsWith(p)) {
                             prefix = p;
                             if (TAGS.get(i).equals(p)) { // no tag name is a prefix of another
                                 tag = i;
@@ -305,11 +326,11 @@ public final class TaggedQueryGrammar implements TokenConstraint.Spec {
     }
 
     /** Characters after a tag's '<' to finish the shortest tag from {@code from} on whose name starts with {@code typed}. */
-    private static int cheapestTag(int from, String typed) {
+    private int cheapestTag(int from, String typed) {
         int best = Integer.MAX_VALUE;
         for (int i = from; i < TAGS.size(); i++) {
             String name = TAGS.get(i);
-            if (name.startsWith(typed)) {
+            if (enabled[i] && name.startsWith(typed)) {
                 int open = name.length() - typed.length() + 1;
                 best = Math.min(best, open + contentMin(i, 0, false) + closeLen(i));
             }

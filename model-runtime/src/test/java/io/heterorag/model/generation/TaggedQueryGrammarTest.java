@@ -99,6 +99,24 @@ class TaggedQueryGrammarTest {
     }
 
     @Test
+    void aGrammarOfSomeTagsWritesOnlyThose() {
+        TaggedQueryGrammar only = TaggedQueryGrammar.DEFAULT.only(List.of("wiki", "graph"));
+        assertTrue(only.accepts("<wiki>a</wiki><graph>a,b</graph>"));
+        assertFalse(only.accepts("<book>a</book>"));
+        assertEquals(1 + 4 + 1 + 1 + 2 + 4 + 1, only.shortestOutput());
+        assertEquals(1 + 5 + 1 + 3 + 2 + 5 + 1, TaggedQueryGrammar.DEFAULT.only(List.of("graph")).shortestOutput());
+        try (OnnxGenerator g = OnnxGenerator.load(TinyMqgBundles.llava(dir.resolve("l3"), 3), ExecutionProviders.choose("cpu", 1))) {
+            for (int seed = 0; seed < 4; seed++) {
+                Generation out = g.generate(new GenerationInput(null, PROMPT),
+                        new DecodingOptions(50, 1.5f, 1f, 0, seed, 1f, List.of(), List.of()).withConstraint(only), null);
+                for (TaggedQueries.Query q : TaggedQueries.parse(out.text())) {
+                    assertTrue(q.tag().equals("wiki") || q.tag().equals("graph"), out.text());
+                }
+            }
+        }
+    }
+
+    @Test
     void grammarAtTheCharacterLevel() {
         TaggedQueryGrammar g = new TaggedQueryGrammar(2, 6);
         assertTrue(g.accepts("<research>mass lung</research><graph>mass,is a</graph>"));
