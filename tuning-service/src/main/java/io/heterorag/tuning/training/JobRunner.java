@@ -82,6 +82,7 @@ public class JobRunner {
                 m -> "modclip-" + m.name().toLowerCase(Locale.ROOT)));
         kinds.put("generator", new Kind("generator", "closed_accuracy", "examples", GENERATOR_DEFAULTS, JobRunner::generator,
                 m -> "heterorag-vlm"));
+        kinds.put("mqg", new Kind("mqg", "promotable_recall_at_5", "examples", MqgJob.DEFAULTS, MqgJob::validate, m -> "heterorag-mqg"));
     }
 
     /** Validates the request, records the job as queued and schedules it. */
