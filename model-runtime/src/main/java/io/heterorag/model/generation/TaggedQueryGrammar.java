@@ -62,7 +62,10 @@ public final class TaggedQueryGrammar implements TokenConstraint.Spec {
         return maxWords;
     }
 
-    /** Characters of the shortest complete output (one one-letter query in the shortest enabled tag), a lower bound of its tokens. */
+    /**
+     * Characters of the shortest complete output (one one-letter query in the shortest enabled tag): an
+     * upper bound of its tokens (bound to a vocabulary, whole-word tokens of the tag names count as one).
+     */
     public int shortestOutput() {
         return new State().need();
     }
@@ -87,12 +90,13 @@ public final class TaggedQueryGrammar implements TokenConstraint.Spec {
             throw new IllegalArgumentException("the generator's vocabulary has no one-character token for '" + missing
                     + "': it cannot write the tagged query grammar");
         }
-        int need = shortestOutput() + 1;
+        int[][] nameCost = nameCosts(vocabulary);
+        int need = new State(nameCost).need() + 1;
         if (maxNewTokens < need) {
             throw new IllegalArgumentException("max_new_tokens " + maxNewTokens + " is too few for the tagged query grammar: the shortest"
                     + " complete output may take " + need + " tokens");
         }
-        return (generated, remaining) -> allowed(vocabulary, generated, remaining);
+        return (generated, remaining) -> allowed(vocabulary, nameCost, generated, remaining);
     }
 
     private static boolean hasSingle(TokenVocabulary v, char c, boolean spaceOk) {
@@ -106,8 +110,8 @@ public final class TaggedQueryGrammar implements TokenConstraint.Spec {
         return false;
     }
 
-    private int[] allowed(TokenVocabulary v, int[] generated, int remaining) {
-        State s = new State();
+    private int[] allowed(TokenVocabulary v, int[][] nameCost, int[] generated, int remaining) {
+        State s = new State(nameCost);
         for (int i = 0; i < generated.length; i++) {
             if (!s.feed(text(v, generated, i))) {
                 throw new IllegalStateException("token " + generated[i] + " at " + i + " is outside the tagged query grammar");
@@ -159,6 +163,8 @@ public final class TaggedQueryGrammar implements TokenConstraint.Spec {
 
     /** Where the output is in the grammar: a small copyable cursor fed character by character. */
     private final class State {
+        /** nameCost[tag][pos]: tokens to write the rest of the tag's name from pos; null: one per character. */
+        final int[][] nameCost;
         int phase = OUT;
         int next;       // first tag that may still open
         int closed;     // tags written
@@ -169,8 +175,16 @@ public final class TaggedQueryGrammar implements TokenConstraint.Spec {
         int wordLen;    // CONTENT: letters of the word being written, 0 between words
         boolean comma;  // CONTENT of graph: on the relation side
 
+        State() {
+            this(null);
+        }
+
+        State(int[][] nameCost) {
+            this.nameCost = nameCost;
+        }
+
         State copy() {
-            State s = new State();
+            State s = new State(nameCost);
             s.phase = phase;
             s.next = next;
             s.closed = closed;
@@ -203,7 +217,7 @@ public final class TaggedQueryGrammar implements TokenConstraint.Spec {
                     if (ws) {
                         return true;
                     }
-                    if (c == '<' && cheapestTag(next, "") < Integer.MAX_VALUE) {
+                    if (c == '<' && cheapestTag(next, "", null) < Integer.MAX_VALUE) {
                         phase = OPEN_NAME;
                         prefix = "";
                         return true;
@@ -313,12 +327,12 @@ public final class TaggedQueryGrammar implements TokenConstraint.Spec {
         /** Characters of the shortest way from here to a complete output (0 when complete). */
         int need() {
             return switch (phase) {
-                case OUT -> closed > 0 ? 0 : 1 + cheapestTag(next, "");
-                case OPEN_NAME -> cheapestTag(next, prefix);
-                case OPEN_GT -> 1 + contentMin(tag, 0, false) + closeLen(tag);
-                case CONTENT -> contentMin(tag, words, comma) + closeLen(tag);
-                case CLOSE_SLASH -> 1 + TAGS.get(tag).length() + 1;
-                case CLOSE_NAME -> TAGS.get(tag).length() - namePos + 1;
+                case OUT -> closed > 0 ? 0 : 1 + cheapestTag(next, "", nameCost);
+                case OPEN_NAME -> cheapestTag(next, prefix, nameCost);
+                case OPEN_GT -> 1 + contentMin(tag, 0, false) + closeLen(tag, nameCost);
+                case CONTENT -> contentMin(tag, words, comma) + closeLen(tag, nameCost);
+                case CLOSE_SLASH -> 1 + name(tag, 0, nameCost) + 1;
+                case CLOSE_NAME -> name(tag, namePos, nameCost) + 1;
                 case CLOSE_GT -> 1;
                 default -> throw new IllegalStateException("phase " + phase);
             };
@@ -326,13 +340,13 @@ public final class TaggedQueryGrammar implements TokenConstraint.Spec {
     }
 
     /** Characters after a tag's '<' to finish the shortest tag from {@code from} on whose name starts with {@code typed}. */
-    private int cheapestTag(int from, String typed) {
+    private int cheapestTag(int from, String typed, int[][] nameCost) {
         int best = Integer.MAX_VALUE;
         for (int i = from; i < TAGS.size(); i++) {
             String name = TAGS.get(i);
             if (enabled[i] && name.startsWith(typed)) {
-                int open = name.length() - typed.length() + 1;
-                best = Math.min(best, open + contentMin(i, 0, false) + closeLen(i));
+                int open = name(i, typed.length(), nameCost) + 1;
+                best = Math.min(best, open + contentMin(i, 0, false) + closeLen(i, nameCost));
             }
         }
         return best;
@@ -348,8 +362,47 @@ public final class TaggedQueryGrammar implements TokenConstraint.Spec {
         return words > 0 ? 0 : 1;
     }
 
-    private static int closeLen(int tag) {
-        return 2 + TAGS.get(tag).length() + 1;
+    private static int closeLen(int tag, int[][] nameCost) {
+        return 2 + name(tag, 0, nameCost) + 1;
+    }
+
+    private static int name(int tag, int pos, int[][] nameCost) {
+        return nameCost == null ? TAGS.get(tag).length() - pos : nameCost[tag][pos];
+    }
+
+    /**
+     * Fewest tokens that write each tag name's rest from each position (a whole-word token such as
+     * WordPiece's "book" writes it in one): the shortest completion is counted in tokens, so a budget
+     * the model's own targets fit is not refused.
+     */
+    static int[][] nameCosts(TokenVocabulary v) {
+        java.util.Set<String> pieces = new java.util.HashSet<>();
+        java.util.Set<String> starts = new java.util.HashSet<>(); // word-initial pieces: may open a name after '<' or '/'
+        for (int t = 0; t < v.size(); t++) {
+            String s = v.surface(t);
+            if (!s.isEmpty() && !Character.isWhitespace(s.charAt(0))) {
+                pieces.add(s);
+            } else if (s.length() > 1 && s.strip().length() == s.length() - 1) {
+                starts.add(s.substring(1));
+            }
+        }
+        int[][] cost = new int[TAGS.size()][];
+        for (int tag = 0; tag < TAGS.size(); tag++) {
+            String name = TAGS.get(tag);
+            int n = name.length();
+            int[] c = new int[n + 1];
+            for (int i = n - 1; i >= 0; i--) {
+                c[i] = Integer.MAX_VALUE / 2;
+                for (int j = i + 1; j <= n; j++) {
+                    String part = name.substring(i, j);
+                    if (pieces.contains(part) || (i == 0 && starts.contains(part))) {
+                        c[i] = Math.min(c[i], 1 + c[j]);
+                    }
+                }
+            }
+            cost[tag] = c;
+        }
+        return cost;
     }
 
 }

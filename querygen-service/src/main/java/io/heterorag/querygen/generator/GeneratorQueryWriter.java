@@ -52,9 +52,9 @@ public final class GeneratorQueryWriter implements AutoCloseable {
     private final TaggedQueryGrammar grammar;
 
     public GeneratorQueryWriter(Generator generator, int maxNewTokens, TaggedQueryGrammar grammar) {
-        if (maxNewTokens <= grammar.shortestOutput()) {
-            throw new IllegalArgumentException("max new tokens " + maxNewTokens + " cannot hold the shortest tagged output ("
-                    + grammar.shortestOutput() + " characters and eos)");
+        if (maxNewTokens < 2) {
+            // a budget the generator's vocabulary cannot fit the grammar into is refused per request (fallback "constraint")
+            throw new IllegalArgumentException("max new tokens " + maxNewTokens + " cannot hold a tagged output and its eos");
         }
         this.generator = generator;
         this.maxNewTokens = maxNewTokens;

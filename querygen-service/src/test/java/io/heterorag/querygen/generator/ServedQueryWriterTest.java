@@ -128,6 +128,6 @@ class ServedQueryWriterTest {
 
     @Test
     void aBudgetBelowTheShortestOutputIsRefused() {
-        assertThrows(IllegalArgumentException.class, () -> new GeneratorQueryWriter(new Fixed(""), 10, TaggedQueryGrammar.DEFAULT));
+        assertThrows(IllegalArgumentException.class, () -> new GeneratorQueryWriter(new Fixed(""), 1, TaggedQueryGrammar.DEFAULT));
     }
 }
