@@ -137,31 +137,38 @@ final class MqgJob {
         int ruleFound = 0;
         int queries = 0;
         int generatedTokens = 0;
+        int fallbacks = 0;
         Map<String, Integer> written = new LinkedHashMap<>();
         Map<Path, BufferedImage> decoded = new HashMap<>();
         for (int i = 0; i < cases.size(); i++) {
             Case c = cases.get(i);
             BufferedImage image = decoded.computeIfAbsent(c.image(), GeneratorJob::decode);
-            // the prompt as querygen-service's GeneratorQueryWriter builds it
-            RagPrompt prompt = new RagPrompt("query_generation", c.question(), List.of(), List.of(), c.reports());
-            int room = g.contextLength() - g.overheadTokens(new GenerationInput(image, "")) - budget;
-            Generation out = g.generate(new GenerationInput(image, prompt.fit(g::countTokens, room).text()),
-                    DecodingOptions.greedy(budget).withConstraint(TaggedQueryGrammar.DEFAULT), null);
-            generatedTokens += out.tokenIds().length;
-            List<TaggedQueries.Query> qs = TaggedQueries.parse(out.text()); // the grammar guarantees it parses
-            queries += qs.size();
-            qs.forEach(q -> written.merge(q.tag(), 1, Integer::sum));
-            if (qs.stream().anyMatch(q -> hit(retrieval, corpus(q.tag()), q.text(), c.gold()))) {
-                found++;
-            }
             // the rule builder (KeywordQueryBuilder): question terms + terms the reports share, the same text to every corpus
             List<String> terms = QueryTerms.questionTerms(c.question());
             List<String> rule = new ArrayList<>(terms);
             rule.addAll(QueryTerms.sharedTerms(c.reports(), new HashSet<>(terms), 6));
             String ruleQuery = String.join(" ", rule);
-            if (!rule.isEmpty() && List.of(Corpus.BOOK, Corpus.RESEARCH, Corpus.WIKI, Corpus.GUIDELINE).stream()
-                    .anyMatch(corpus -> hit(retrieval, corpus, ruleQuery, c.gold()))) {
-                ruleFound++;
+            boolean ruleHit = !rule.isEmpty() && List.of(Corpus.BOOK, Corpus.RESEARCH, Corpus.WIKI, Corpus.GUIDELINE).stream()
+                    .anyMatch(corpus -> hit(retrieval, corpus, ruleQuery, c.gold()));
+            ruleFound += ruleHit ? 1 : 0;
+            // the prompt as querygen-service's GeneratorQueryWriter builds it; a question that alone does not fit is
+            // answered there by the rule builder (fallback "context"), so it counts with the rule builder's result
+            RagPrompt prompt = new RagPrompt("query_generation", c.question(), List.of(), List.of(), c.reports());
+            int room = g.contextLength() - g.overheadTokens(new GenerationInput(image, "")) - budget;
+            RagPrompt.Fitted fitted = prompt.fit(g::countTokens, room);
+            if (g.countTokens(fitted.text()) > room) {
+                fallbacks++;
+                found += ruleHit ? 1 : 0;
+            } else {
+                Generation out = g.generate(new GenerationInput(image, fitted.text()),
+                        DecodingOptions.greedy(budget).withConstraint(TaggedQueryGrammar.DEFAULT), null);
+                generatedTokens += out.tokenIds().length;
+                List<TaggedQueries.Query> qs = TaggedQueries.parse(out.text()); // the grammar guarantees it parses
+                queries += qs.size();
+                qs.forEach(q -> written.merge(q.tag(), 1, Integer::sum));
+                if (qs.stream().anyMatch(q -> hit(retrieval, corpus(q.tag()), q.text(), c.gold()))) {
+                    found++;
+                }
             }
             if ((i + 1) % 10 == 0) {
                 progress.accept("scored " + (i + 1) + "/" + cases.size() + " cases");
@@ -175,10 +182,12 @@ final class MqgJob {
         m.put("rule_recall_at_5", ruleRecall);
         m.put("promotable_recall_at_5", recall > ruleRecall ? recall : 0.0);
         m.put("mqg_eval_n", (double) cases.size());
-        m.put("mean_queries", (double) queries / n);
-        m.put("mean_query_tokens", (double) generatedTokens / n);
+        int served = Math.max(1, cases.size() - fallbacks);
+        m.put("mqg_context_fallbacks", (double) fallbacks);
+        m.put("mean_queries", (double) queries / served);
+        m.put("mean_query_tokens", (double) generatedTokens / served);
         for (String tag : TaggedQueryGrammar.TAGS) {
-            m.put("skipped_" + tag, 1.0 - (double) written.getOrDefault(tag, 0) / n);
+            m.put("skipped_" + tag, 1.0 - (double) written.getOrDefault(tag, 0) / served);
         }
         return m;
     }
