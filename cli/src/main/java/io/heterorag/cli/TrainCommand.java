@@ -54,12 +54,14 @@ final class TrainCommand {
             case "generator" -> generator(channel, args);
             case "dpo" -> dpo(channel, args);
             case "pairs" -> pairs(channel, args);
+            case "mqg" -> mqg(channel, args);
             default -> throw new Args.UsageException("usage: train modclip --modality M --data DIR [--epochs N] [--no-promote] [--json]\n"
                     + "       train generator --vqa DIR --medpix DIR [--full | --train-examples N --eval-examples N] [--examples DIR]"
                     + " [--epochs N] [--no-promote] [--json]\n"
                     + "       train dpo --vqa DIR --medpix DIR [--train-examples N --eval-examples N] [--examples DIR]"
                     + " [--epochs N] [--beta B] [--no-promote] [--json]\n"
-                    + "       train pairs --out FILE.jsonl [--kind cross_modality|knowledge_use|knowledge_robustness|correction]");
+                    + "       train pairs --out FILE.jsonl [--kind cross_modality|knowledge_use|knowledge_robustness|correction]\n"
+                    + "       train mqg --medpix DIR [--examples DIR] [--epochs N] [--no-promote] [--json]");
         };
     }
 
@@ -214,6 +216,72 @@ final class TrainCommand {
 
     private static ManagedChannel generationChannel() {
         return Main.channel(Main.env("HETERORAG_GENERATION", "127.0.0.1:9103"));
+    }
+
+    /**
+     * {@code train mqg --medpix DIR}: writes the MQG's examples, scored with the stack's retrieval
+     * ({@link MqgExamples}: MedPix train to train on, dev to evaluate), starts an mqg job (which scores
+     * the trained model's queries with the same retrieval) and follows it; a promoted model is awaited
+     * until generation-service's answers name it as their query generator.
+     */
+    static int mqg(ManagedChannel channel, Args args) throws InterruptedException {
+        MedPix medpix = new MedPix(Path.of(args.required("medpix")));
+        String reuse = args.get("examples", null);
+        Path dir = reuse != null ? Path.of(reuse).toAbsolutePath() : examplesDir("mqg");
+        String retrievalTarget = Main.env("HETERORAG_RETRIEVAL", "127.0.0.1:9101");
+        ManagedChannel generation = generationChannel();
+        ManagedChannel retrievalChannel = Main.channel(retrievalTarget);
+        try {
+            var stub = ClinicalRagGrpc.newBlockingStub(generation);
+            ObjectNode made = JSON.createObjectNode();
+            if (reuse == null) {
+                var retrieval = io.heterorag.proto.v1.RetrievalGrpc.newBlockingStub(retrievalChannel);
+                List<io.heterorag.proto.v1.Corpus> corpora = MqgExamples.nonEmpty(retrieval);
+                System.err.println("scoring candidate queries on " + corpora + " (empty corpora are skipped) into " + dir);
+                long t0 = System.nanoTime();
+                for (String[] split : new String[][] {{"train", "train.jsonl"}, {"dev", "eval.jsonl"}}) {
+                    MqgExamples.Written w = MqgExamples.write(stub, retrieval, medpix, split[0], corpora, dir.resolve(split[1]));
+                    ObjectNode o = made.putObject(split[0]);
+                    o.put("examples", w.examples());
+                    o.put("gold_found", w.withHit());
+                    w.tags().forEach(o::put);
+                    System.err.println(split[0] + ": " + w.examples() + " examples, gold topic found by a candidate for " + w.withHit());
+                }
+                made.put("seconds", (System.nanoTime() - t0) / 1e9);
+            } else if (!Files.isRegularFile(dir.resolve("train.jsonl")) || !Files.isRegularFile(dir.resolve("eval.jsonl"))) {
+                throw new IllegalArgumentException("--examples " + dir + " needs train.jsonl and eval.jsonl (written by an earlier run)");
+            }
+            StartJobRequest.Builder req = StartJobRequest.newBuilder().setKind("mqg")
+                    .putParameters("train", dir.resolve("train.jsonl").toString())
+                    .putParameters("eval", dir.resolve("eval.jsonl").toString())
+                    .putParameters("retrieval", retrievalTarget);
+            parameters(req, args, GENERATOR_PARAMETERS);
+            Job job = follow(TuningGrpc.newBlockingStub(channel), req.build());
+            if (job.getPromoted()) {
+                System.err.println("waiting for querygen-service to serve " + job.getModel());
+                var probe = io.heterorag.proto.v1.AnswerRequest.newBuilder().setRequestId("await-mqg").setModality(Modality.RADIOLOGY)
+                        .setTask(io.heterorag.proto.v1.Task.OPEN_VQA).setQuestion(EvalCommand.QUESTION)
+                        .setOptions(AnswerOptions.newBuilder().setEvidenceOnly(true).setSkipReports(true)).build();
+                await("querygen-service", job.getModel(), () -> stub.answer(probe).getModels().getQueryGenerator());
+            }
+            ObjectNode out = record(job);
+            out.put("examples_dir", dir.toString());
+            out.set("examples", made);
+            System.out.println(args.flag("json") ? out.toString() : out.toPrettyString());
+            return job.getState().equals("succeeded") ? 0 : 1;
+        } finally {
+            generation.shutdownNow();
+            retrievalChannel.shutdownNow();
+        }
+    }
+
+    /** $HETERORAG_HOME/train/KIND-TIMESTAMP. */
+    static Path examplesDir(String kind) {
+        try {
+            return Files.createDirectories(Main.home().resolve("train").resolve(kind + "-" + System.currentTimeMillis()).toAbsolutePath());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     /** Passes the named options through as job parameters, plus "promote". */

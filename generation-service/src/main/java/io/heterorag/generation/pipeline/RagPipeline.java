@@ -183,7 +183,7 @@ public class RagPipeline {
                         () -> retrying(retries, deadline, () -> querygen.withDeadline(stageDeadline(deadline))
                                 .generateQueries(GenerateQueriesRequest.newBuilder().setQuestion(req.getQuestion()).setModality(modality)
                                         .setTask(task).addAllReportTexts(reportTexts).addAllCorpora(req.getOptions().getCorporaList())
-                                        .build())));
+                                        .setImage(req.getImage()).build())));
         models.setQueryGenerator(q.getGenerator());
 
         List<KnowledgeHit> knowledge = skipKnowledge ? List.of()
@@ -193,7 +193,7 @@ public class RagPipeline {
 
         AnswerResponse.Builder response = AnswerResponse.newBuilder().addAllReports(reports).addAllKnowledge(knowledge)
                 .addAllQueries(q.getQueriesList()).setModels(models).setModality(modality).setReportsChosenK(r.getChosenK())
-                .addAllDegraded(degraded);
+                .addAllDegraded(degraded).addAllSkippedCorpora(q.getSkippedCorporaList());
         if (req.getOptions().getEvidenceOnly()) {
             // no answer is written, so there is nothing to trace
             latencies.add(StageLatency.newBuilder().setStage("total").setMillis((System.nanoTime() - started) / 1e6).build());
@@ -447,7 +447,8 @@ public class RagPipeline {
                 .setCreatedAtMs(System.currentTimeMillis()).setModality(res.getModality()).setTask(task)
                 .setQuestion(req.getQuestion()).setImageSha256(image.length == 0 ? "" : sha256(image)).setImageBytes(image.length)
                 .addAllQueries(res.getQueriesList()).setAnswer(res.getAnswer()).addAllCandidates(res.getCandidatesList())
-                .addAllLatencies(res.getLatenciesList()).setModels(res.getModels()).addAllDegraded(res.getDegradedList());
+                .addAllLatencies(res.getLatenciesList()).setModels(res.getModels()).addAllDegraded(res.getDegradedList())
+                .addAllSkippedCorpora(res.getSkippedCorporaList());
         res.getReportsList().forEach(r -> t.addReports(EvidenceRef.newBuilder().setId(r.getId()).setScore(r.getScore())));
         res.getKnowledgeList().forEach(k -> t.addKnowledge(EvidenceRef.newBuilder().setId(k.getId()).setScore(k.getScore())
                 .setCorpus(k.getCorpus())));

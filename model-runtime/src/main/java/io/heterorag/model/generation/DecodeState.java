@@ -25,6 +25,7 @@ final class DecodeState {
     private final StreamingText text;
     private final List<String> choices;
     private ChoiceTrie.Node node;
+    private final TokenConstraint constraint;
     private int[] generated = new int[16];
     private int count;
     private String finishReason;
@@ -38,6 +39,13 @@ final class DecodeState {
 
     DecodeState(FamilyAdapter.Prepared prompt, float[] promptEmbeds, DecodingOptions options, int maxNewTokens, int[] eos,
             ChoiceTrie trie, Function<int[], String> decode, long startNanos) {
+        this(prompt, promptEmbeds, options, maxNewTokens, eos, trie, null, decode, startNanos);
+    }
+
+    /** @param constraint when not null, the tokens allowed at each step (a grammar); not together with a trie */
+    DecodeState(FamilyAdapter.Prepared prompt, float[] promptEmbeds, DecodingOptions options, int maxNewTokens, int[] eos,
+            ChoiceTrie trie, TokenConstraint constraint, Function<int[], String> decode, long startNanos) {
+        this.constraint = constraint;
         this.prompt = prompt;
         this.promptEmbeds = promptEmbeds;
         this.options = options;
@@ -55,7 +63,8 @@ final class DecodeState {
 
     int choose(float[] logits, int offset, int vocab) {
         float[] row = Arrays.copyOfRange(logits, offset, offset + vocab);
-        return Sampler.pick(row, options, rng, seen, node == null ? null : node.allowed());
+        int[] allowed = node != null ? node.allowed() : constraint != null ? constraint.allowed(tokens(), maxNewTokens - count) : null;
+        return Sampler.pick(row, options, rng, seen, allowed);
     }
 
     /** Takes the chosen token; returns true when the request is finished (then {@link #result} is set). */

@@ -60,9 +60,12 @@ public final class OnnxGenerator implements Generator {
     private final String prefix;
     private final String suffix;
     private final DecodeScheduler scheduler;
+    private final Path tokenizerFile;
+    private volatile TokenVocabulary vocabulary;
 
     private OnnxGenerator(String id, FamilyAdapter adapter, DecoderSession decoder, HuggingFaceTokenizer tokenizer, int context,
-            int[] eos, int defaultMaxNewTokens, String prefix, String suffix, Batching batching) {
+            int[] eos, int defaultMaxNewTokens, String prefix, String suffix, Batching batching, Path tokenizerFile) {
+        this.tokenizerFile = tokenizerFile;
         this.id = id;
         this.adapter = adapter;
         this.decoder = decoder;
@@ -172,7 +175,8 @@ public final class OnnxGenerator implements Generator {
             int maxNew = BundleJson.integer(gen, "max_new_tokens", 64);
             LOG.info("generator " + id + " loaded: family " + family + ", " + layers + " layers, hidden " + hidden + ", context " + context
                     + ", provider " + provider.provider());
-            return new OnnxGenerator(id, adapter, decoder, tokenizer, context, eos, maxNew, prefix, suffix, batching);
+            return new OnnxGenerator(id, adapter, decoder, tokenizer, context, eos, maxNew, prefix, suffix, batching,
+                    dir.resolve("tokenizer.json"));
         } catch (OrtException e) {
             closeAll(opened);
             throw new IllegalArgumentException(where + ": ONNX model does not load: " + e.getMessage(), e);
@@ -256,6 +260,36 @@ public final class OnnxGenerator implements Generator {
     @Override
     public int overheadTokens(GenerationInput input) {
         return adapter.layout(input.image(), encode(templated(input.prompt()))).length - countTokens(input.prompt());
+    }
+
+    /**
+     * The vocabulary as text, for grammar constraints: learned from the tokenizer's decoder once, at the
+     * first constrained request (one decode per token id of tokenizer.json).
+     */
+    public TokenVocabulary vocabulary() {
+        TokenVocabulary v = vocabulary;
+        if (v == null) {
+            synchronized (this) {
+                v = vocabulary;
+                if (v == null) {
+                    int size;
+                    try {
+                        size = WordPieceVocabulary.vocabularySize(Files.readString(tokenizerFile));
+                    } catch (IOException e) {
+                        throw new UncheckedIOException("generator " + id + ": " + tokenizerFile + " cannot be read", e);
+                    }
+                    int[] ref = encode("a");
+                    v = TokenVocabulary.learn(size, ref.length == 1 ? ref[0] : 0, eos, this::decode);
+                    vocabulary = v;
+                }
+            }
+        }
+        return v;
+    }
+
+    /** The bundle's generation_config.json max_new_tokens (64 when it gives none): what max_new_tokens 0 means. */
+    public int defaultMaxNewTokens() {
+        return defaultMaxNewTokens;
     }
 
     public Stats stats() {
@@ -391,8 +425,9 @@ public final class OnnxGenerator implements Generator {
         if (!options.choices().isEmpty()) {
             trie = new ChoiceTrie(options.choices().stream().map(this::encode).toList(), eos[0]);
         }
+        TokenConstraint constraint = options.constraint() == null ? null : options.constraint().bind(vocabulary(), maxNew);
         FamilyAdapter.Prepared p = adapter.prepare(input.image(), textIds);
-        return new DecodeState(p, embedPrompt(p), options, maxNew, eos, trie, this::decode, start);
+        return new DecodeState(p, embedPrompt(p), options, maxNew, eos, trie, constraint, this::decode, start);
     }
 
     /** Embeds the prompt ids and puts the image features in place of the image tokens' rows, in order. */

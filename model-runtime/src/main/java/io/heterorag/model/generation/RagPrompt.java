@@ -10,7 +10,7 @@ import java.util.function.ToIntFunction;
  * retrieved reports marked as for reference only, then the question. Serving and training build
  * prompts here, so a model is trained on exactly the text it is served with.
  *
- * @param task       "closed_vqa", "open_vqa" or "report_generation"
+ * @param task       "closed_vqa", "open_vqa", "report_generation" or "query_generation"
  * @param choices    closed questions: the allowed answers (shown to the model)
  * @param documents  knowledge hits, best first ("title: text")
  * @param reports    retrieved reports, best first
@@ -35,6 +35,8 @@ public record RagPrompt(String task, String question, List<String> choices, List
             case "closed_vqa" -> "Answer the question with one of: "
                     + String.join(", ", choices.isEmpty() ? List.of("yes", "no") : choices) + ".";
             case "report_generation" -> "Write the findings of the report for this image.";
+            // the Multi-corpora Query Generator: its answer is the tagged queries (TaggedQueryGrammar)
+            case "query_generation" -> "Write search queries per corpus.";
             default -> "Answer the question briefly.";
         }).append('\n');
         if (keepDocuments > 0) {

@@ -11,7 +11,7 @@ import io.heterorag.proto.v1.Corpus;
 import io.heterorag.proto.v1.GenerateQueriesRequest;
 import io.heterorag.proto.v1.GenerateQueriesResponse;
 import io.heterorag.proto.v1.QueryGenGrpc;
-import io.heterorag.querygen.pipeline.KeywordQueryBuilder;
+import io.heterorag.querygen.generator.ServedQueryWriter;
 import io.quarkus.grpc.GrpcService;
 import io.quarkus.logging.Log;
 import io.smallrye.common.annotation.Blocking;
@@ -21,7 +21,11 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
 @Blocking
 public class QueryGenGrpcService extends QueryGenGrpc.QueryGenImplBase {
 
-    private final KeywordQueryBuilder builder = new KeywordQueryBuilder();
+    private final ServedQueryWriter writer;
+
+    public QueryGenGrpcService(ServedQueryWriter writer) {
+        this.writer = writer;
+    }
 
     @ConfigProperty(name = "heterorag.querygen.max-question-chars", defaultValue = "8192")
     int maxQuestionChars = 8192;
@@ -55,11 +59,16 @@ public class QueryGenGrpcService extends QueryGenGrpc.QueryGenImplBase {
             }
             corpora.add(c);
         }
-        KeywordQueryBuilder.Queries q = builder.build(req.getQuestion(), req.getReportTextsList(), corpora);
-        Log.debugf("generated %d queries from a %d-char question and %d reports", q.queries().size(),
+        GenerateQueriesResponse res;
+        try {
+            res = writer.generate(req.getQuestion(), req.getImage(), req.getReportTextsList(), corpora);
+        } catch (io.grpc.StatusRuntimeException e) {
+            out.onError(e);
+            return;
+        }
+        Log.debugf("%s wrote %d queries from a %d-char question and %d reports", res.getGenerator(), res.getQueriesCount(),
                 req.getQuestion().length(), req.getReportTextsCount());
-        out.onNext(GenerateQueriesResponse.newBuilder().addAllQueries(q.queries()).setTagged(q.tagged())
-                .setGenerator(KeywordQueryBuilder.ID).build());
+        out.onNext(res);
         out.onCompleted();
     }
 }

@@ -1,16 +1,13 @@
 package io.heterorag.querygen.pipeline;
 
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.EnumSet;
-import java.util.HashMap;
 import java.util.HashSet;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.Set;
 
+import io.heterorag.model.generation.QueryTerms;
 import io.heterorag.proto.v1.Corpus;
 import io.heterorag.proto.v1.CorpusQuery;
 
@@ -29,26 +26,14 @@ public final class KeywordQueryBuilder {
     static final int REPORT_TERMS = 6;
     static final List<Corpus> UNSTRUCTURED = List.of(Corpus.BOOK, Corpus.RESEARCH, Corpus.WIKI, Corpus.GUIDELINE);
 
-    // a list turned into a set: Set.of refuses the duplicates a word list easily gains
-    private static final Set<String> STOP = Set.copyOf(List.of(
-            "a", "an", "and", "are", "as", "at", "be", "been", "by", "can", "did", "do", "does", "for", "from", "had",
-            "has", "have", "he", "her", "his", "how", "i", "in", "into", "is", "it", "its", "likely", "most", "no",
-            "not", "of", "on", "or", "she", "show", "shown", "shows", "seen", "than", "that", "the", "their", "there",
-            "these", "this", "those", "to", "was", "were", "what", "when", "where", "which", "who", "why", "with",
-            "yo", "year", "years", "old", "y", "o", "patient", "image", "images", "demonstrates", "demonstrate",
-            "reveals", "revealed", "noted", "presented", "presents", "diagnosis", "diagnoses", "findings", "finding",
-            "also", "any", "all", "other", "after", "over", "within", "without", "left", "right", "both",
-            "axial", "coronal", "sagittal", "view", "arrow", "arrows", "see", "study", "one", "two", "may", "well",
-            "here", "would", "will", "about", "man", "woman", "male", "female", "history", "noncontrast"));
-
     /** The queries and their tagged form. */
     public record Queries(List<CorpusQuery> queries, String tagged) {
     }
 
     public Queries build(String question, List<String> reportTexts, Set<Corpus> enabled) {
         Set<Corpus> corpora = enabled.isEmpty() ? EnumSet.complementOf(EnumSet.of(Corpus.CORPUS_UNSPECIFIED, Corpus.UNRECOGNIZED)) : enabled;
-        List<String> questionTerms = new ArrayList<>(new LinkedHashSet<>(terms(question)));
-        List<String> shared = sharedTerms(reportTexts, new HashSet<>(questionTerms));
+        List<String> questionTerms = QueryTerms.questionTerms(question);
+        List<String> shared = QueryTerms.sharedTerms(reportTexts, new HashSet<>(questionTerms), REPORT_TERMS);
         List<String> all = new ArrayList<>(questionTerms);
         all.addAll(shared);
         List<CorpusQuery> queries = new ArrayList<>();
@@ -81,47 +66,5 @@ public final class KeywordQueryBuilder {
             sb.append('<').append(tag).append('>').append(text).append("</").append(tag).append('>');
         }
         return sb.toString();
-    }
-
-    /**
-     * Terms found in at least two reports (in the one report when only one was kept), most widely
-     * shared first, then most frequent, ties alphabetical.
-     */
-    static List<String> sharedTerms(List<String> reports, Set<String> exclude) {
-        Map<String, Integer> df = new HashMap<>();
-        Map<String, Integer> tf = new HashMap<>();
-        for (String r : reports) {
-            List<String> ts = terms(r);
-            for (String t : ts) {
-                if (!exclude.contains(t)) {
-                    tf.merge(t, 1, Integer::sum);
-                }
-            }
-            for (String t : new HashSet<>(ts)) {
-                if (!exclude.contains(t)) {
-                    df.merge(t, 1, Integer::sum);
-                }
-            }
-        }
-        int minDf = Math.min(2, reports.size());
-        return df.entrySet().stream()
-                .filter(e -> e.getValue() >= minDf)
-                .sorted(Comparator.<Map.Entry<String, Integer>>comparingInt(Map.Entry::getValue).reversed()
-                        .thenComparing(Comparator.<Map.Entry<String, Integer>>comparingInt(e -> tf.get(e.getKey())).reversed())
-                        .thenComparing(Map.Entry::getKey))
-                .limit(REPORT_TERMS)
-                .map(Map.Entry::getKey)
-                .toList();
-    }
-
-    static List<String> terms(String text) {
-        List<String> out = new ArrayList<>();
-        for (String t : text.toLowerCase(Locale.ROOT).split("[^\\p{L}\\p{N}-]+")) {
-            String w = t.replaceAll("^-+|-+$", "");
-            if (w.length() > 2 && !STOP.contains(w) && !w.chars().allMatch(Character::isDigit)) {
-                out.add(w);
-            }
-        }
-        return out;
     }
 }

@@ -15,7 +15,7 @@ import io.heterorag.model.generation.RagPrompt;
 /** Training examples of the generator (docs/generator.md, "Training examples"), one JSON object a line. */
 public final class GeneratorExamples {
 
-    static final Set<String> TASKS = Set.of("closed_vqa", "open_vqa", "report_generation");
+    static final Set<String> TASKS = Set.of("closed_vqa", "open_vqa", "report_generation", "query_generation");
     static final List<String> YES_NO = List.of("yes", "no");
 
     private static final ObjectMapper JSON = new ObjectMapper();

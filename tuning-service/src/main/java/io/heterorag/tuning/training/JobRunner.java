@@ -94,6 +94,7 @@ public class JobRunner {
         kinds.put("generator", new Kind("generator", "closed_accuracy", "examples", GENERATOR_DEFAULTS, JobRunner::generator,
                 m -> "heterorag-vlm"));
         kinds.put("dpo", new Kind("generator", "closed_accuracy", "examples", DPO_DEFAULTS, this::dpo, m -> "heterorag-vlm"));
+        kinds.put("mqg", new Kind("mqg", "promotable_recall_at_5", "examples", MqgJob.DEFAULTS, MqgJob::validate, m -> "heterorag-mqg"));
     }
 
     /** Validates the request, records the job as queued and schedules it. */
