@@ -7,6 +7,7 @@ import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
 
+import io.heterorag.model.generation.QueryTerms;
 import io.heterorag.proto.v1.Corpus;
 import io.heterorag.proto.v1.CorpusQuery;
 import org.junit.jupiter.api.Test;
@@ -62,18 +63,18 @@ class KeywordQueryBuilderTest {
         // every term is in both reports; "nodule" 3 times, "opacity" 2 times, "apex" and "base" once
         List<String> reports = List.of("nodule nodule opacity apex base", "nodule opacity base apex");
         // tf: nodule 3, opacity 2, apex 2, base 2 -> nodule, then apex, base, opacity alphabetically
-        assertEquals(List.of("nodule", "apex", "base", "opacity"), KeywordQueryBuilder.sharedTerms(reports, Set.of()));
+        assertEquals(List.of("nodule", "apex", "base", "opacity"), QueryTerms.sharedTerms(reports, Set.of(), 6));
         // spread first: apex (3 reports, 3 times) before mass (2 reports, 5 times); cyst is excluded
         assertEquals(List.of("apex", "mass"),
-                KeywordQueryBuilder.sharedTerms(List.of("mass mass mass mass apex", "apex mass cyst cyst", "apex cyst"), Set.of("cyst")));
+                QueryTerms.sharedTerms(List.of("mass mass mass mass apex", "apex mass cyst cyst", "apex cyst"), Set.of("cyst"), 6));
         // at most REPORT_TERMS (6) terms, excluded terms never
         assertEquals(List.of("aaa", "bbb", "ccc", "ddd", "eee", "fff"),
-                KeywordQueryBuilder.sharedTerms(List.of("aaa bbb ccc ddd eee fff ggg zzz", "zzz aaa bbb ccc ddd eee fff ggg"), Set.of("zzz")));
+                QueryTerms.sharedTerms(List.of("aaa bbb ccc ddd eee fff ggg zzz", "zzz aaa bbb ccc ddd eee fff ggg"), Set.of("zzz"), 6));
     }
 
     @Test
     void termsHaveAtLeastThreeCharactersAndAreNotStopWordsOrNumbers() {
         // "ct" (2 characters) goes, "ear" (3) stays; "2024" is a number, "t2-weighted" keeps its hyphen, "-mass-" loses its own
-        assertEquals(List.of("ear", "t2-weighted", "mass"), KeywordQueryBuilder.terms("CT of the ear: 2024 T2-weighted -mass-"));
+        assertEquals(List.of("ear", "t2-weighted", "mass"), QueryTerms.terms("CT of the ear: 2024 T2-weighted -mass-"));
     }
 }
