@@ -193,7 +193,7 @@ async function ask(event) {
   status('Retrieving evidence…');
   let chosenK;
   try {
-    const res = await fetch('v1/answer:stream', { method: 'POST', body: await requestForm(), headers: { Accept: 'text/event-stream' } });
+    const res = await fetch('v1/answer:stream', { method: 'POST', body: await requestForm(), headers: auth({ Accept: 'text/event-stream' }) });
     if (!res.ok) {
       const problem = await res.json().catch(() => ({ detail: res.statusText }));
       throw new Error(`${res.status}: ${problem.detail}`);
@@ -227,7 +227,7 @@ async function sendFeedback(event) {
   const body = { trace_id: $('trace-id').value, rating, correct_answer: $('correct-answer').value, comment: $('comment').value };
   const out = $('feedback-status');
   try {
-    const res = await fetch('v1/feedback', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+    const res = await fetch('v1/feedback', { method: 'POST', headers: auth({ 'Content-Type': 'application/json' }), body: JSON.stringify(body) });
     const json = await res.json();
     if (!res.ok) throw new Error(`${res.status}: ${json.detail}`);
     out.textContent = 'Feedback sent (' + json.feedback_id + ').';
@@ -239,12 +239,19 @@ async function sendFeedback(event) {
   }
 }
 
+/** The API key a secure stack asks for (authorization: Bearer), from the page's field only. */
+function auth(headers) {
+  const key = $('api-key').value.trim();
+  if (key) headers.Authorization = 'Bearer ' + key;
+  return headers;
+}
+
 const VERDICTS = { '1': 'correct', '-1': 'wrong', '0': 'unsure' };
 
 async function loadTraces() {
   const box = $('traces');
   try {
-    const res = await fetch('v1/traces?page_size=10');
+    const res = await fetch('v1/traces?page_size=10', { headers: auth({}) });
     const json = await res.json();
     if (!res.ok) throw new Error(`${res.status}: ${json.detail}`);
     box.replaceChildren(el('p', { class: 'hint' }, `${json.total} answers stored; the newest ${json.traces.length}:`));

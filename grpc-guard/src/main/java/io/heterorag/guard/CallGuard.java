@@ -29,6 +29,7 @@ import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
 import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import io.quarkus.grpc.GlobalInterceptor;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
@@ -82,23 +83,17 @@ public class CallGuard implements ServerInterceptor {
         String role = requiredRole(method);
         Caller caller = Caller.ANONYMOUS;
         if (enabled && role != null) {
-            Optional<Caller> known = peer(call);
-            if (known.isEmpty()) {
-                String header = headers.get(AUTHORIZATION);
-                if (header == null || !header.regionMatches(true, 0, "Bearer ", 0, 7)) {
-                    return refuse(call, started, "unauthenticated", Status.UNAUTHENTICATED.withDescription(
-                            "missing credentials: send the metadata 'authorization: Bearer <API key>'"));
-                }
-                known = keys.caller(header.substring(7).strip());
-                if (known.isEmpty()) {
-                    return refuse(call, started, "unauthenticated", Status.UNAUTHENTICATED.withDescription("invalid API key"));
-                }
+            Caller known;
+            try {
+                Optional<Caller> peer = peer(call);
+                known = peer.isPresent() ? peer.get() : identify(headers.get(AUTHORIZATION));
+            } catch (StatusRuntimeException e) {
+                return refuse(call, started, "unauthenticated", e.getStatus());
             }
-            caller = known.get();
-            if (!caller.roles().contains(role)) {
-                return refuse(call, started, caller.name(), Status.PERMISSION_DENIED.withDescription(
-                        "caller " + caller.name() + " lacks the role '" + role + "' that "
-                                + MethodDescriptor.extractFullServiceName(method) + " requires"));
+            try {
+                caller = permit(known, role, MethodDescriptor.extractFullServiceName(method));
+            } catch (StatusRuntimeException e) {
+                return refuse(call, started, known.name(), e.getStatus());
             }
         }
         Audited<Q, R> audited = new Audited<>(call, caller.name(), method, started);
@@ -116,6 +111,34 @@ public class CallGuard implements ServerInterceptor {
                 super.onCancel();
             }
         };
+    }
+
+    /**
+     * The caller an {@code authorization} value ("Bearer <API key>", from gRPC metadata or an HTTP header)
+     * names, if it holds {@code role}; {@code what} names the API in the refusal. UNAUTHENTICATED without a
+     * known key, PERMISSION_DENIED without the role. Everyone passes while security is off.
+     */
+    public Caller authorize(String authorization, String role, String what) {
+        if (!enabled || role == null) {
+            return Caller.ANONYMOUS;
+        }
+        return permit(identify(authorization), role, what);
+    }
+
+    private Caller identify(String authorization) {
+        if (authorization == null || !authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {
+            throw Status.UNAUTHENTICATED.withDescription("missing credentials: send 'authorization: Bearer <API key>'").asRuntimeException();
+        }
+        return keys.caller(authorization.substring(7).strip())
+                .orElseThrow(() -> Status.UNAUTHENTICATED.withDescription("invalid API key").asRuntimeException());
+    }
+
+    private static Caller permit(Caller caller, String role, String what) {
+        if (!caller.roles().contains(role)) {
+            throw Status.PERMISSION_DENIED.withDescription("caller " + caller.name() + " lacks the role '" + role + "' that " + what + " requires")
+                    .asRuntimeException();
+        }
+        return caller;
     }
 
     private static <Q, R> ServerCall.Listener<Q> refuse(ServerCall<Q, R> call, long started, String caller, Status status) {

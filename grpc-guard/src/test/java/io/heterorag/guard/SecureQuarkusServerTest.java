@@ -17,6 +17,8 @@ import io.grpc.stub.MetadataUtils;
 import io.heterorag.proto.v1.GenerateQueriesRequest;
 import io.heterorag.proto.v1.QueryGenGrpc;
 import io.quarkus.test.common.QuarkusTestResource;
+import io.restassured.RestAssured;
+import org.hamcrest.Matchers;
 import io.quarkus.test.junit.QuarkusTest;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.junit.jupiter.api.Test;
@@ -59,6 +61,20 @@ class SecureQuarkusServerTest {
             mtls.shutdownNow();
             tls.shutdownNow();
         }
+    }
+
+    @Test
+    void theHttpApiTakesTheSameKeysAndRoles() {
+        RestAssured.given().post("/v1/answer").then().statusCode(401).contentType("application/problem+json")
+                .body("grpc_status", Matchers.equalTo("UNAUTHENTICATED")).body("detail", Matchers.containsString("Bearer"));
+        RestAssured.given().header("Authorization", "Bearer " + ApiKeys.newKey()).post("/v1/answer").then().statusCode(401)
+                .body("detail", Matchers.equalTo("invalid API key"));
+        RestAssured.given().header("Authorization", "Bearer " + SecureServerResource.ML_KEY).post("/v1/answer").then().statusCode(403)
+                .body("detail", Matchers.equalTo("caller ml-team lacks the role 'clinical' that POST /v1/answer requires"));
+        RestAssured.given().header("Authorization", "Bearer " + SecureServerResource.KEY).post("/v1/answer").then().statusCode(200)
+                .body(Matchers.equalTo("answered"));
+        // the page and its demo images load without a key
+        RestAssured.given().get("/v1/demo-images").then().statusCode(200);
     }
 
     @Test

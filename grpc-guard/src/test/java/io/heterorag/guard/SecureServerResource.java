@@ -15,12 +15,14 @@ public class SecureServerResource implements QuarkusTestResourceLifecycleManager
 
     static final Path DIR = Path.of("target", "secure-server").toAbsolutePath();
     static final String KEY = ApiKeys.newKey();
+    static final String ML_KEY = ApiKeys.newKey();
 
     @Override
     public Map<String, String> start() {
         try {
             LocalCertificates.write(DIR, List.of("querygen", "generation"), Duration.ofDays(1));
-            Files.writeString(DIR.resolve("api-keys"), ApiKeys.line(KEY, "operator", Caller.ALL_ROLES) + "\n");
+            Files.writeString(DIR.resolve("api-keys"), ApiKeys.line(KEY, "operator", Caller.ALL_ROLES) + "\n"
+                    + ApiKeys.line(ML_KEY, "ml-team", java.util.Set.of(Caller.ML)) + "\n");
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
