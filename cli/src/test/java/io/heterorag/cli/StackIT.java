@@ -482,8 +482,11 @@ class StackIT {
     @Order(14)
     void markersInImagesQuestionsAndReportsReachNoLogFileAndNoKafkaMessageButTheTraceFieldsThatHoldThem() throws Exception {
         String inImage = "ZQXMARKERIMAGE", inQuestion = "ZQXMARKERQUESTION", inReport = "ZQXMARKERREPORT";
-        // a real JPEG with the marker in a comment segment (FF FE) right after the start of image
-        byte[] jpeg = Files.readAllBytes(MEDPIX.resolve("images/" + sliceImageIds().iterator().next().substring("medpix:".length()) + ".jpg"));
+        // a real JPEG with the marker in a comment segment (FF FE) right after the start of image: a dev image,
+        // so no near-duplicate of it is stored already
+        JsonNode dev = JSON.readTree(Files.readAllLines(MEDPIX.resolve("data_dev.jsonl")).get(0));
+        String devImage = dev.path("TAC").size() > 0 ? dev.path("TAC").get(0).asText() : dev.path("MRI").get(0).asText();
+        byte[] jpeg = Files.readAllBytes(MEDPIX.resolve("images/" + devImage + ".jpg"));
         byte[] comment = ("marker " + inImage).getBytes(StandardCharsets.US_ASCII);
         byte[] marked = new byte[jpeg.length + 4 + comment.length];
         System.arraycopy(jpeg, 0, marked, 0, 2);
