@@ -5,8 +5,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicReference;
 
 import jakarta.annotation.PreDestroy;
 import jakarta.inject.Inject;
@@ -18,6 +16,7 @@ import com.google.gson.JsonParser;
 import io.heterorag.model.bundle.ExecutionProviders;
 import io.heterorag.model.generation.Generator;
 import io.heterorag.model.generation.OnnxGenerator;
+import io.heterorag.model.generation.ServedModel;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.logging.Log;
 import io.quarkus.runtime.Startup;
@@ -27,8 +26,8 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
  * The answerer the service serves now: the generator bundle of heterorag.models.generator-bundle
  * (OnnxGenerator on heterorag.models.execution-provider, batching up to
  * heterorag.models.generator-max-batch requests), else the extractive answerer; a generator announced on
- * heterorag.models replaces it. A swap is atomic: a request holds the answerer it started with
- * ({@link #acquire}) and the replaced one is closed when its last request has finished.
+ * heterorag.models replaces it. A swap is atomic ({@link ServedModel}): a request holds the answerer it
+ * started with ({@link #acquire}) and the replaced one is closed when its last request has finished.
  */
 @Singleton
 @Startup
@@ -43,7 +42,7 @@ public class ServedAnswerer {
     /** Answer budget when neither the configuration nor generation_config.json gives one. */
     static final int FALLBACK_MAX_NEW_TOKENS = 128;
 
-    private final AtomicReference<Handle> current = new AtomicReference<>();
+    private ServedModel<Answerer> served;
     private final GeneratorLoader loader;
     private final String provider;
     private final int defaultMaxNewTokens;
@@ -61,9 +60,9 @@ public class ServedAnswerer {
                 defaultMaxNewTokens, new GenerationMetrics(registry));
         Optional<Path> dir = bundle.map(String::strip).filter(s -> !s.isEmpty()).map(Path::of);
         Answerer initial = dir.<Answerer>map(this::generative).orElseGet(ExtractiveAnswerer::new);
-        current.set(new Handle(initial));
+        served = new ServedModel<>(initial);
         metrics.follow(initial);
-        Log.infof("answerer: %s", current.get().answerer.id());
+        Log.infof("answerer: %s", id());
     }
 
     /** OnnxGenerator on the configured execution provider, batching concurrent requests. */
@@ -85,7 +84,7 @@ public class ServedAnswerer {
     public ServedAnswerer(Answerer initial, GeneratorLoader loader, String provider, int defaultMaxNewTokens,
             GenerationMetrics metrics) {
         this(loader, provider, defaultMaxNewTokens, metrics);
-        current.set(new Handle(initial));
+        served = new ServedModel<>(initial);
         metrics.follow(initial);
     }
 
@@ -97,19 +96,13 @@ public class ServedAnswerer {
     }
 
     /** The answerer for one request; close the lease when the request is done with it. */
-    public Lease acquire() {
-        while (true) {
-            Handle h = current.get();
-            if (h.retain()) {
-                return new Lease(h);
-            }
-            // swapped out and closed between get and retain: the new one is current
-        }
+    public ServedModel.Lease<Answerer> acquire() {
+        return served.acquire();
     }
 
     /** Id of the answerer new requests get. */
     public String id() {
-        return current.get().answerer.id();
+        return served.peek().id();
     }
 
     /** Loads the generator bundle and serves it from the next request on. Throws when it does not load. */
@@ -119,10 +112,10 @@ public class ServedAnswerer {
 
     /** Serves {@code next} from the next request on; the replaced answerer is closed after its last request. */
     public void swap(Answerer next) {
-        Handle old = current.getAndSet(new Handle(next));
+        String old = id();
+        served.swap(next);
         metrics.follow(next);
-        Log.infof("answerer: %s (was %s)", next.id(), old.answerer.id());
-        old.release();
+        Log.infof("answerer: %s (was %s)", next.id(), old);
     }
 
     private GenerativeAnswerer generative(Path bundle) {
@@ -160,60 +153,6 @@ public class ServedAnswerer {
 
     @PreDestroy
     void close() {
-        current.get().release();
-    }
-
-    /** An answerer and its users; the count includes one for being current. */
-    private static final class Handle {
-        final Answerer answerer;
-        final AtomicInteger users = new AtomicInteger(1);
-
-        Handle(Answerer answerer) {
-            this.answerer = answerer;
-        }
-
-        boolean retain() {
-            int n;
-            do {
-                n = users.get();
-                if (n == 0) {
-                    return false;
-                }
-            } while (!users.compareAndSet(n, n + 1));
-            return true;
-        }
-
-        void release() {
-            if (users.decrementAndGet() == 0) {
-                try {
-                    answerer.close();
-                    Log.infof("answerer %s closed", answerer.id());
-                } catch (RuntimeException e) {
-                    Log.warnf("closing answerer %s failed: %s", answerer.id(), e.getMessage());
-                }
-            }
-        }
-    }
-
-    /** One request's hold on an answerer. */
-    public static final class Lease implements AutoCloseable {
-        private final Handle handle;
-        private boolean closed;
-
-        private Lease(Handle handle) {
-            this.handle = handle;
-        }
-
-        public Answerer answerer() {
-            return handle.answerer;
-        }
-
-        @Override
-        public void close() {
-            if (!closed) {
-                closed = true;
-                handle.release();
-            }
-        }
+        served.close();
     }
 }

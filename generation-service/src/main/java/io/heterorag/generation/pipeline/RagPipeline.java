@@ -30,6 +30,7 @@ import io.heterorag.generation.answer.Answerer;
 import io.heterorag.generation.answer.ServedAnswerer;
 import io.heterorag.generation.trace.TracePublisher;
 import io.heterorag.guard.InputLimits;
+import io.heterorag.model.generation.ServedModel;
 import io.heterorag.proto.v1.AnswerOptions;
 import io.heterorag.proto.v1.AnswerRequest;
 import io.heterorag.proto.v1.AnswerResponse;
@@ -135,8 +136,8 @@ public class RagPipeline {
                     + " requests in flight on this pod (heterorag.generation.max-in-flight); retry later or elsewhere").asRuntimeException();
         }
         // the answerer this request started with serves it to the end, even if another is swapped in meanwhile
-        try (ServedAnswerer.Lease lease = answerers.acquire()) {
-            return run(req, lease.answerer(), onEvidence, onSegment);
+        try (ServedModel.Lease<Answerer> lease = answerers.acquire()) {
+            return run(req, lease.model(), onEvidence, onSegment);
         } finally {
             slots.release();
         }

@@ -21,6 +21,7 @@ import com.google.protobuf.ByteString;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.heterorag.generation.pipeline.RagPipeline;
+import io.heterorag.proto.json.Problem;
 import io.heterorag.proto.json.ProtoJson;
 import io.heterorag.proto.v1.AnswerOptions;
 import io.heterorag.proto.v1.AnswerRequest;

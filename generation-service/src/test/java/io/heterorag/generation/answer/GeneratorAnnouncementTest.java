@@ -11,6 +11,7 @@ import java.util.concurrent.TimeUnit;
 import jakarta.inject.Inject;
 
 import io.heterorag.localkafka.LocalKafkaBroker;
+import io.heterorag.model.generation.ServedModel;
 import io.heterorag.model.generation.TinyVlmBundles;
 import io.heterorag.proto.v1.ModelAnnouncement;
 import io.quarkus.test.junit.QuarkusTest;
@@ -50,8 +51,8 @@ class GeneratorAnnouncementTest {
         }
         Thread.sleep(2_000);
         assertEquals("tiny-vlm@test", served.id());
-        try (ServedAnswerer.Lease l = served.acquire()) {
-            assertTrue(l.answerer() instanceof GenerativeAnswerer);
+        try (ServedModel.Lease<Answerer> l = served.acquire()) {
+            assertTrue(l.model() instanceof GenerativeAnswerer);
         }
         RestAssured.get("/q/health/ready").then().statusCode(200).body(containsString("\"answerer\": \"tiny-vlm@test\""));
         RestAssured.get("/q/metrics").then().statusCode(200)

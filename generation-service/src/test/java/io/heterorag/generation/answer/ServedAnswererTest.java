@@ -15,6 +15,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 
 import io.grpc.Deadline;
+import io.heterorag.model.generation.ServedModel;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.Test;
 
@@ -67,12 +68,12 @@ class ServedAnswererTest {
         Counting a = new Counting("a@1");
         Counting b = new Counting("b@1");
         ServedAnswerer served = served(a);
-        ServedAnswerer.Lease inFlight = served.acquire();
+        ServedModel.Lease<Answerer> inFlight = served.acquire();
         served.swap(b);
         assertEquals("b@1", served.id());
-        assertEquals("b@1", served.acquire().answerer().id(), "new requests get the new answerer");
+        assertEquals("b@1", served.acquire().model().id(), "new requests get the new answerer");
         assertFalse(a.closed.get(), "closed while a request still held it");
-        assertEquals("a@1", inFlight.answerer().id());
+        assertEquals("a@1", inFlight.model().id());
         inFlight.close();
         assertTrue(a.closed.get());
         inFlight.close(); // idempotent: no second release
@@ -91,8 +92,8 @@ class ServedAnswererTest {
             workers.add(pool.submit(() -> {
                 int n = 0;
                 while (!stop.get()) {
-                    try (ServedAnswerer.Lease l = served.acquire()) {
-                        l.answerer().answer(null, null, s -> {
+                    try (ServedModel.Lease<Answerer> l = served.acquire()) {
+                        l.model().answer(null, null, s -> {
                         });
                         n++;
                     }

@@ -6,9 +6,8 @@ import java.util.logging.Logger;
 
 /**
  * The model a service serves now, swappable while requests run: a request holds the model it
- * started with ({@link #acquire}) and a replaced model is closed after its last request. What
- * generation-service's ServedAnswerer does for answerers, for any closeable model (querygen-service
- * serves its query writer with it).
+ * started with ({@link #acquire}) and a replaced model is closed after its last request.
+ * generation-service serves its answerer with it, querygen-service its query writer.
  */
 public final class ServedModel<T extends AutoCloseable> implements AutoCloseable {
 

@@ -3,20 +3,12 @@ package io.heterorag.tuning.rest;
 import java.util.List;
 import java.util.function.BiConsumer;
 
-import jakarta.ws.rs.Consumes;
-import jakarta.ws.rs.DefaultValue;
-import jakarta.ws.rs.GET;
-import jakarta.ws.rs.POST;
-import jakarta.ws.rs.Path;
-import jakarta.ws.rs.PathParam;
-import jakarta.ws.rs.Produces;
-import jakarta.ws.rs.QueryParam;
-import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
+import io.heterorag.proto.json.FeedbackApi;
 import io.heterorag.proto.json.ProtoJson;
 import io.heterorag.proto.v1.Feedback;
 import io.heterorag.proto.v1.GetTraceRequest;
@@ -27,23 +19,14 @@ import io.heterorag.proto.v1.Trace;
 import io.heterorag.tuning.grpc.TuningGrpcService;
 import io.heterorag.tuning.store.TuningStore;
 import io.heterorag.tuning.training.JobRunner;
-import org.eclipse.microprofile.openapi.annotations.Operation;
-import org.eclipse.microprofile.openapi.annotations.media.Content;
-import org.eclipse.microprofile.openapi.annotations.media.Schema;
-import org.eclipse.microprofile.openapi.annotations.parameters.Parameter;
-import org.eclipse.microprofile.openapi.annotations.parameters.RequestBody;
-import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
-import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
 
 /**
- * Feedback and traces over HTTP/JSON. Each call goes through the gRPC service's own method (the same
- * validation and store path as Tuning.SubmitFeedback, ListTraces, GetTrace, ListFeedback); the bodies
- * are protobuf JSON with the proto's field names. Blocking methods: Quarkus REST runs them on a worker.
+ * {@link FeedbackApi}, served by tuning-service. Each call goes through the gRPC service's own method
+ * (the same validation and store path as Tuning.SubmitFeedback, ListTraces, GetTrace, ListFeedback).
+ * Blocking methods: Quarkus REST runs them on a worker.
  */
-@Path("/v1")
-@Tag(name = "feedback", description = "Clinicians' feedback on answers, and the traces it is about")
-public class FeedbackResource {
+public class FeedbackResource implements FeedbackApi {
 
     private final TuningGrpcService tuning;
 
@@ -51,40 +34,20 @@ public class FeedbackResource {
         this.tuning = new TuningGrpcService(store, jobs); // stateless over the store: the same code path as the gRPC bean
     }
 
-    @POST
-    @Path("/feedback")
-    @Consumes(MediaType.APPLICATION_JSON)
-    @Produces(MediaType.APPLICATION_JSON)
-    @Operation(summary = "Give feedback on an answer", description = "A Feedback in protobuf JSON: trace_id, rating (1 correct, "
-            + "-1 wrong, 0 unsure), correct_answer, comment. feedback_id and created_at_ms are filled in when empty. The response "
-            + "is {\"feedback_id\": …, \"stored\": …}.")
-    @RequestBody(content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(ref = "Feedback")))
-    @APIResponse(responseCode = "200", description = "Stored (stored=false: this feedback_id was stored before)")
-    @APIResponse(responseCode = "400", description = "No trace_id, rating not -1, 0 or 1, or not a Feedback",
-            content = @Content(mediaType = ProtoJson.PROBLEM_JSON))
+    @Override
     public String feedback(String body) {
         Feedback f = ProtoJson.feedback(body);
         return ProtoJson.submitted(f, unary(tuning::submitFeedback, f));
     }
 
-    @GET
-    @Path("/traces")
-    @Produces(MediaType.APPLICATION_JSON)
-    @Operation(summary = "Recent traces with their feedback, newest first",
-            description = "{\"traces\": [{\"trace\": Trace, \"feedback\": [Feedback]}], \"total\": stored traces}")
-    @APIResponse(responseCode = "400", description = "Negative page_size", content = @Content(mediaType = ProtoJson.PROBLEM_JSON))
-    public String traces(@Parameter(description = "At most this many traces; 0: 50") @QueryParam("page_size") @DefaultValue("20") int pageSize,
-            @Parameter(description = "Only traces created before this (epoch ms); 0: no bound") @QueryParam("before_ms") @DefaultValue("0") long beforeMs) {
+    @Override
+    public String traces(int pageSize, long beforeMs) {
         return ProtoJson.tracesWithFeedback(unary(tuning::listTraces, ListTracesRequest.newBuilder().setPageSize(pageSize)
                 .setBeforeMs(beforeMs).build()), this::feedbackOn);
     }
 
-    @GET
-    @Path("/traces/{id}")
-    @Produces(MediaType.APPLICATION_JSON)
-    @Operation(summary = "One trace with its feedback", description = "{\"trace\": Trace, \"feedback\": [Feedback]}")
-    @APIResponse(responseCode = "404", description = "No such trace", content = @Content(mediaType = ProtoJson.PROBLEM_JSON))
-    public String trace(@Parameter(description = "The trace_id of an answer") @PathParam("id") String id) {
+    @Override
+    public String trace(String id) {
         Trace t = unary(tuning::getTrace, GetTraceRequest.newBuilder().setTraceId(id).build());
         return ProtoJson.traceWithFeedback(t, feedbackOn(id));
     }

@@ -1,4 +1,4 @@
-package io.heterorag.generation.rest;
+package io.heterorag.proto.json;
 
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
 
