@@ -74,7 +74,11 @@ public interface RetrievalConfig {
         /** How documents are cut into chunks at ingest (the method's 1,000 / 200 characters). */
         Ingest ingest();
 
-        /** Names this replica's pins on the store's collections; distinct per process (the pod name in Kubernetes). */
+        /**
+         * Names this replica's pins on the store's collections; distinct per process (the chart sets the pod
+         * name); default: a random UUID per start.
+         */
+        @WithDefault("${quarkus.uuid}")
         String replicaId();
 
         /** How often the store's serving aliases are read, in milliseconds. */

@@ -77,12 +77,14 @@ public interface TuningConfig {
          */
         Optional<String> volumeClaim();
 
+        /** Where volume-claim is mounted, in the tuning pod and in every Job's pod. */
         @WithDefault("/data")
         String volumeMount();
 
         /** An optional read-only claim with training data (train/eval files may lie under data-mount). */
         Optional<String> dataClaim();
 
+        /** Where data-claim is mounted in the Job's pod. */
         @WithDefault("/datasets")
         String dataMount();
 
