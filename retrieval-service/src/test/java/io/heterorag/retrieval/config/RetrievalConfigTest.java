@@ -20,7 +20,8 @@ class RetrievalConfigTest {
     static RetrievalConfig config(Map<String, String> props) {
         Map<String, String> p = new HashMap<>(props);
         p.put("quarkus.uuid", "test-uuid"); // Quarkus defines it; replica-id defaults to it
-        return new SmallRyeConfigBuilder().withMapping(RetrievalConfig.class).withSources(new PropertiesConfigSource(p, "test", 500))
+        // default interceptors: expressions in values and defaults are expanded, as in Quarkus
+        return new SmallRyeConfigBuilder().addDefaultInterceptors().withMapping(RetrievalConfig.class).withSources(new PropertiesConfigSource(p, "test", 500))
                 .build().getConfigMapping(RetrievalConfig.class);
     }
 
