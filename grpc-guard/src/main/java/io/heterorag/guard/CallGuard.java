@@ -1,6 +1,5 @@
 package io.heterorag.guard;
 
-import java.nio.file.Path;
 import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
 import java.util.Map;
@@ -31,7 +30,6 @@ import io.grpc.ServerInterceptor;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.quarkus.grpc.GlobalInterceptor;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
 /**
@@ -53,9 +51,8 @@ public class CallGuard implements ServerInterceptor {
     private final ApiKeys keys;
 
     @Inject
-    public CallGuard(@ConfigProperty(name = "heterorag.security.enabled", defaultValue = "false") boolean enabled,
-            @ConfigProperty(name = "heterorag.security.api-keys-file") Optional<Path> keysFile) {
-        this(enabled, !enabled ? ApiKeys.of(Map.of()) : ApiKeys.read(keysFile.orElseThrow(
+    public CallGuard(SecurityConfig config) {
+        this(config.enabled(), !config.enabled() ? ApiKeys.of(Map.of()) : ApiKeys.read(config.apiKeysFile().orElseThrow(
                 () -> new IllegalStateException("heterorag.security.enabled=true needs heterorag.security.api-keys-file"))));
     }
 

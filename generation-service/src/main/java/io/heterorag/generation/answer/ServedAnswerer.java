@@ -13,6 +13,7 @@ import jakarta.inject.Singleton;
 import ai.onnxruntime.OrtSession;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import io.heterorag.generation.config.GenerationConfig;
 import io.heterorag.model.bundle.ExecutionProviders;
 import io.heterorag.model.generation.Generator;
 import io.heterorag.model.generation.OnnxGenerator;
@@ -20,7 +21,6 @@ import io.heterorag.model.generation.ServedModel;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.logging.Log;
 import io.quarkus.runtime.Startup;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 /**
  * The answerer the service serves now: the generator bundle of heterorag.models.generator-bundle
@@ -49,16 +49,11 @@ public class ServedAnswerer {
     private final GenerationMetrics metrics;
 
     @Inject
-    public ServedAnswerer(@ConfigProperty(name = "heterorag.models.generator-bundle") Optional<String> bundle,
-            @ConfigProperty(name = "heterorag.models.execution-provider", defaultValue = "auto") String provider,
-            @ConfigProperty(name = "heterorag.models.intra-op-threads", defaultValue = "0") int threads,
-            @ConfigProperty(name = "heterorag.models.generator-max-batch", defaultValue = "8") int maxBatch,
-            @ConfigProperty(name = "heterorag.models.generator-admission-window-micros", defaultValue = "2000") long windowMicros,
-            @ConfigProperty(name = "heterorag.generation.max-new-tokens", defaultValue = "0") int defaultMaxNewTokens,
-            MeterRegistry registry) {
-        this(onnx(threads, new OnnxGenerator.Batching(maxBatch, Duration.ofNanos(windowMicros * 1000))), provider,
-                defaultMaxNewTokens, new GenerationMetrics(registry));
-        Optional<Path> dir = bundle.map(String::strip).filter(s -> !s.isEmpty()).map(Path::of);
+    public ServedAnswerer(GenerationConfig config, MeterRegistry registry) {
+        this(onnx(config.models().intraOpThreads(), new OnnxGenerator.Batching(config.models().generatorMaxBatch(),
+                Duration.ofNanos(config.models().generatorAdmissionWindowMicros() * 1000))), config.models().executionProvider(),
+                config.generation().maxNewTokens(), new GenerationMetrics(registry));
+        Optional<Path> dir = config.models().generatorBundle().map(String::strip).filter(s -> !s.isEmpty()).map(Path::of);
         Answerer initial = dir.<Answerer>map(this::generative).orElseGet(ExtractiveAnswerer::new);
         served = new ServedModel<>(initial);
         metrics.follow(initial);

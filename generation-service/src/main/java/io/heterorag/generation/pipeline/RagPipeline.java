@@ -21,12 +21,14 @@ import java.util.function.Supplier;
 import com.google.common.util.concurrent.ListenableFuture;
 
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
 
 import io.grpc.Context;
 import io.grpc.Deadline;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.heterorag.generation.answer.Answerer;
+import io.heterorag.generation.config.GenerationConfig;
 import io.heterorag.generation.answer.ServedAnswerer;
 import io.heterorag.generation.trace.TracePublisher;
 import io.heterorag.guard.InputLimits;
@@ -58,7 +60,6 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.quarkus.grpc.GrpcClient;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 /**
  * The method's inference pipeline, one request at a time: reports for the image (ModCLIP of the
@@ -82,32 +83,21 @@ public class RagPipeline {
     private final MeterRegistry metrics;
     private final ServedAnswerer answerers;
 
-    @ConfigProperty(name = "heterorag.generation.default-deadline-ms", defaultValue = "30000")
+    // heterorag.generation.* (GenerationConfig), set by configure(); tests that build the pipeline without CDI set them
     long defaultDeadlineMs;
-    @ConfigProperty(name = "heterorag.generation.stage-deadline-ms", defaultValue = "10000")
     long stageDeadlineMs;
-    @ConfigProperty(name = "heterorag.generation.max-image-bytes", defaultValue = "16777216")
     int maxImageBytes;
-    @ConfigProperty(name = "heterorag.generation.knowledge-candidates", defaultValue = "10")
     int knowledgeCandidates;
-    @ConfigProperty(name = "heterorag.generation.knowledge-per-query", defaultValue = "2")
     int knowledgePerQuery;
     // initialised too, for tests that build the pipeline without CDI
-    @ConfigProperty(name = "heterorag.generation.max-question-chars", defaultValue = "8192")
     int maxQuestionChars = 8192;
-    @ConfigProperty(name = "heterorag.generation.max-request-id-chars", defaultValue = "128")
     int maxRequestIdChars = 128;
-    @ConfigProperty(name = "heterorag.generation.max-report-k", defaultValue = "64")
     int maxReportK = 64;
-    @ConfigProperty(name = "heterorag.generation.max-deadline-ms", defaultValue = "600000")
     long maxDeadlineMs = 600_000;
     /** Requests answered at once by this pod; beyond, RESOURCE_EXHAUSTED at once rather than a queue that ends in timeouts. */
-    @ConfigProperty(name = "heterorag.generation.max-in-flight", defaultValue = "32")
     int maxInFlight = 32;
     /** Retries of idempotent calls on UNAVAILABLE, for the whole request (not per call). */
-    @ConfigProperty(name = "heterorag.generation.retry-budget", defaultValue = "3")
     int retryBudget = 3;
-    @ConfigProperty(name = "heterorag.generation.retry-backoff-ms", defaultValue = "50")
     long retryBackoffMs = 50;
 
     private Semaphore inFlight;
@@ -120,6 +110,23 @@ public class RagPipeline {
         this.traces = traces;
         this.metrics = metrics;
         this.answerers = answerers;
+    }
+
+    @Inject
+    void configure(GenerationConfig config) {
+        GenerationConfig.Generation g = config.generation();
+        defaultDeadlineMs = g.defaultDeadlineMs();
+        stageDeadlineMs = g.stageDeadlineMs();
+        maxImageBytes = g.maxImageBytes();
+        knowledgeCandidates = g.knowledgeCandidates();
+        knowledgePerQuery = g.knowledgePerQuery();
+        maxQuestionChars = g.maxQuestionChars();
+        maxRequestIdChars = g.maxRequestIdChars();
+        maxReportK = g.maxReportK();
+        maxDeadlineMs = g.maxDeadlineMs();
+        maxInFlight = g.maxInFlight();
+        retryBudget = g.retryBudget();
+        retryBackoffMs = g.retryBackoffMs();
     }
 
     /**

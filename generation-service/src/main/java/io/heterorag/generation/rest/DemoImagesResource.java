@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Pattern;
 
+import jakarta.inject.Inject;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
@@ -17,7 +18,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import io.grpc.Status;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
+import io.heterorag.generation.config.GenerationConfig;
 import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.parameters.Parameter;
 import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
@@ -34,12 +35,8 @@ public class DemoImagesResource {
 
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_-]{1,80}");
 
-    @ConfigProperty(name = "heterorag.web.medpix-dir", defaultValue = "../shared/data/medpix-2.0")
-    String medpixDir;
-    @ConfigProperty(name = "heterorag.web.demo-split", defaultValue = "dev")
-    String split;
-    @ConfigProperty(name = "heterorag.web.demo-images", defaultValue = "60")
-    int most;
+    @Inject
+    GenerationConfig config;
 
     private final ObjectMapper json = new ObjectMapper();
 
@@ -49,12 +46,12 @@ public class DemoImagesResource {
             + "empty when the MedPix directory is not there.")
     public String list() throws IOException {
         ArrayNode out = json.createArrayNode();
-        Path descriptions = Path.of(medpixDir).resolve("descriptions_" + split + ".jsonl");
+        Path descriptions = Path.of(config.web().medpixDir()).resolve("descriptions_" + config.web().demoSplit() + ".jsonl");
         if (!Files.isReadable(descriptions)) {
             return out.toString();
         }
         List<String> lines = Files.readAllLines(descriptions);
-        for (String line : lines.subList(0, Math.min(most, lines.size()))) {
+        for (String line : lines.subList(0, Math.min(config.web().demoImages(), lines.size()))) {
             JsonNode n = json.readTree(line);
             String image = n.path("image").asText();
             if (NAME.matcher(image).matches() && Files.isReadable(file(image))) {
@@ -79,6 +76,6 @@ public class DemoImagesResource {
     }
 
     private Path file(String image) {
-        return Path.of(medpixDir).resolve("images").resolve(image + ".jpg");
+        return Path.of(config.web().medpixDir()).resolve("images").resolve(image + ".jpg");
     }
 }

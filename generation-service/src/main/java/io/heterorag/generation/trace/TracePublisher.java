@@ -30,6 +30,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 
 import com.google.protobuf.InvalidProtocolBufferException;
+import io.heterorag.generation.config.GenerationConfig;
 import io.heterorag.proto.v1.Trace;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.logging.Log;
@@ -39,7 +40,6 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 /**
  * Publishes traces to heterorag.traces (key: trace id, value: Trace in protobuf binary form) without
@@ -78,13 +78,9 @@ public class TracePublisher {
     });
 
     @Inject
-    public TracePublisher(@Identifier("default-kafka-broker") Map<String, Object> kafka,
-            @ConfigProperty(name = "heterorag.generation.traces-topic", defaultValue = "heterorag.traces") String topic,
-            @ConfigProperty(name = "heterorag.generation.trace-buffer-dir", defaultValue = "./data/generation/trace-buffer") Path dir,
-            @ConfigProperty(name = "heterorag.generation.trace-buffer-max-bytes", defaultValue = "268435456") long maxBytes,
-            @ConfigProperty(name = "heterorag.generation.trace-retry-interval-ms", defaultValue = "5000") long retryIntervalMs,
-            MeterRegistry metrics) {
-        this(new KafkaSender(kafka, topic), dir, maxBytes, retryIntervalMs, metrics);
+    public TracePublisher(@Identifier("default-kafka-broker") Map<String, Object> kafka, GenerationConfig config, MeterRegistry metrics) {
+        this(new KafkaSender(kafka, config.generation().tracesTopic()), config.generation().traceBufferDir(),
+                config.generation().traceBufferMaxBytes(), config.generation().traceRetryIntervalMs(), metrics);
     }
 
     public TracePublisher(Sender sender, Path dir, long maxBytes, long retryIntervalMs, MeterRegistry metrics) {

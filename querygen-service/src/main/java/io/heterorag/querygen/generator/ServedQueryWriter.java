@@ -23,11 +23,11 @@ import io.heterorag.proto.v1.Corpus;
 import io.heterorag.proto.v1.CorpusQuery;
 import io.heterorag.proto.v1.GenerateQueriesResponse;
 import io.heterorag.proto.v1.Image;
+import io.heterorag.querygen.config.QueryGenConfig;
 import io.heterorag.querygen.pipeline.KeywordQueryBuilder;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.logging.Log;
 import io.quarkus.runtime.Startup;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 /**
  * The query writer the service serves now: a generator bundle (heterorag.models.mqg-bundle, or the
@@ -54,14 +54,10 @@ public class ServedQueryWriter {
     private final MeterRegistry registry;
 
     @Inject
-    public ServedQueryWriter(@ConfigProperty(name = "heterorag.models.mqg-bundle") Optional<String> bundle,
-            @ConfigProperty(name = "heterorag.models.execution-provider", defaultValue = "auto") String provider,
-            @ConfigProperty(name = "heterorag.models.intra-op-threads", defaultValue = "0") int threads,
-            @ConfigProperty(name = "heterorag.querygen.max-new-tokens", defaultValue = "0") int maxNewTokens,
-            @ConfigProperty(name = "heterorag.querygen.max-words", defaultValue = "8") int maxWords,
-            MeterRegistry registry) {
-        this(onnx(provider, threads, maxNewTokens, new TaggedQueryGrammar(maxWords, 24)), registry,
-                bundle.map(String::strip).filter(s -> !s.isEmpty()).map(Path::of));
+    public ServedQueryWriter(QueryGenConfig config, MeterRegistry registry) {
+        this(onnx(config.models().executionProvider(), config.models().intraOpThreads(), config.querygen().maxNewTokens(),
+                new TaggedQueryGrammar(config.querygen().maxWords(), 24)), registry,
+                config.models().mqgBundle().map(String::strip).filter(s -> !s.isEmpty()).map(Path::of));
     }
 
     public ServedQueryWriter(Loader loader, MeterRegistry registry, Optional<Path> bundle) {

@@ -11,28 +11,27 @@ import io.heterorag.proto.v1.Corpus;
 import io.heterorag.proto.v1.GenerateQueriesRequest;
 import io.heterorag.proto.v1.GenerateQueriesResponse;
 import io.heterorag.proto.v1.QueryGenGrpc;
+import io.heterorag.querygen.config.QueryGenConfig;
 import io.heterorag.querygen.generator.ServedQueryWriter;
 import io.quarkus.grpc.GrpcService;
 import io.quarkus.logging.Log;
 import io.smallrye.common.annotation.Blocking;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 @GrpcService
 @Blocking
 public class QueryGenGrpcService extends QueryGenGrpc.QueryGenImplBase {
 
     private final ServedQueryWriter writer;
+    private final int maxQuestionChars;
+    private final int maxReportTexts;
+    private final int maxReportChars;
 
-    public QueryGenGrpcService(ServedQueryWriter writer) {
+    public QueryGenGrpcService(ServedQueryWriter writer, QueryGenConfig config) {
         this.writer = writer;
+        this.maxQuestionChars = config.querygen().maxQuestionChars();
+        this.maxReportTexts = config.querygen().maxReportTexts();
+        this.maxReportChars = config.querygen().maxReportChars();
     }
-
-    @ConfigProperty(name = "heterorag.querygen.max-question-chars", defaultValue = "8192")
-    int maxQuestionChars = 8192;
-    @ConfigProperty(name = "heterorag.querygen.max-report-texts", defaultValue = "64")
-    int maxReportTexts = 64;
-    @ConfigProperty(name = "heterorag.querygen.max-report-chars", defaultValue = "32768")
-    int maxReportChars = 32768;
 
     @Override
     public void generateQueries(GenerateQueriesRequest req, StreamObserver<GenerateQueriesResponse> out) {

@@ -6,6 +6,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
 
+import jakarta.inject.Inject;
+
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
@@ -28,6 +30,7 @@ import io.heterorag.proto.v1.RetrieveReportsResponse;
 import io.heterorag.proto.v1.SearchCorpusRequest;
 import io.heterorag.proto.v1.SearchCorpusResponse;
 import io.heterorag.proto.v1.Vector;
+import io.heterorag.retrieval.config.RetrievalConfig;
 import io.heterorag.retrieval.ingest.AtlasIngestor;
 import io.heterorag.model.image.ImageDecoder;
 import io.heterorag.model.image.ImageEncoder;
@@ -41,7 +44,6 @@ import io.heterorag.retrieval.store.VectorStore;
 import io.quarkus.grpc.GrpcService;
 import io.quarkus.logging.Log;
 import io.smallrye.common.annotation.Blocking;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 @GrpcService
 @Blocking
@@ -63,27 +65,36 @@ public class RetrievalGrpcService extends RetrievalGrpc.RetrievalImplBase {
     private final int adaptiveMinK;
 
     // field bounds (docs/limits-and-faults.md); initialised for tests that build the service without CDI
-    @ConfigProperty(name = "heterorag.retrieval.max-query-chars", defaultValue = "8192")
     int maxQueryChars = 8192;
-    @ConfigProperty(name = "heterorag.retrieval.max-image-bytes", defaultValue = "16777216")
     int maxImageBytes = 16 * 1024 * 1024;
-    @ConfigProperty(name = "heterorag.retrieval.max-ingest-records", defaultValue = "1000")
     int maxIngestRecords = 1000;
-    @ConfigProperty(name = "heterorag.retrieval.max-record-chars", defaultValue = "1048576")
     int maxRecordChars = 1024 * 1024;
     /** Report texts are sent on to querygen: the same bound as its heterorag.querygen.max-report-chars. */
-    @ConfigProperty(name = "heterorag.retrieval.max-report-chars", defaultValue = "32768")
     int maxReportChars = 32768;
-    @ConfigProperty(name = "heterorag.retrieval.max-id-chars", defaultValue = "256")
     int maxIdChars = 256;
 
-    public RetrievalGrpcService(VectorStore store, ReportRepositories reports, Models models, AtlasIngestor ingestor, TermGraph graph, CorpusSearch corpusSearch,
-            @ConfigProperty(name = "heterorag.retrieval.report-k", defaultValue = "5") int defaultReportK,
-            @ConfigProperty(name = "heterorag.retrieval.corpus-k", defaultValue = "10") int defaultCorpusK,
-            // HNSW candidates explored per report retrieval
-            @ConfigProperty(name = "heterorag.retrieval.candidates", defaultValue = "50") int candidates,
-            @ConfigProperty(name = "heterorag.retrieval.adaptive-k.ratio", defaultValue = "0.9") double adaptiveRatio,
-            @ConfigProperty(name = "heterorag.retrieval.adaptive-k.min", defaultValue = "1") int adaptiveMinK) {
+    @Inject
+    public RetrievalGrpcService(VectorStore store, ReportRepositories reports, Models models, AtlasIngestor ingestor, TermGraph graph,
+            CorpusSearch corpusSearch, RetrievalConfig config) {
+        this(store, reports, models, ingestor, graph, corpusSearch, config.retrieval().reportK(), config.retrieval().corpusK(),
+                config.retrieval().reportCandidates(), config.retrieval().adaptiveK().ratio(), config.retrieval().adaptiveK().min());
+        RetrievalConfig.Retrieval r = config.retrieval();
+        if (r.candidates().isPresent()) {
+            Log.warnf("heterorag.retrieval.candidates (%d) is deprecated: it sets both heterorag.retrieval.report-candidates (%d) "
+                    + "and heterorag.retrieval.corpus-candidates (%d) where those are not given; set them instead",
+                    r.candidates().get(), r.reportCandidates(), r.corpusCandidates());
+        }
+        maxQueryChars = r.maxQueryChars();
+        maxImageBytes = r.maxImageBytes();
+        maxIngestRecords = r.maxIngestRecords();
+        maxRecordChars = r.maxRecordChars();
+        maxReportChars = r.maxReportChars();
+        maxIdChars = r.maxIdChars();
+    }
+
+    /** candidates: HNSW candidates explored per report retrieval. */
+    public RetrievalGrpcService(VectorStore store, ReportRepositories reports, Models models, AtlasIngestor ingestor, TermGraph graph,
+            CorpusSearch corpusSearch, int defaultReportK, int defaultCorpusK, int candidates, double adaptiveRatio, int adaptiveMinK) {
         this.store = store;
         this.reports = reports;
         this.models = models;

@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 
+import jakarta.inject.Inject;
 import jakarta.inject.Singleton;
 
 import io.heterorag.model.image.ImageDecoder;
@@ -26,6 +27,7 @@ import io.heterorag.proto.v1.GraphTermRecord;
 import io.heterorag.proto.v1.Modality;
 import io.heterorag.proto.v1.RejectedRecord;
 import io.heterorag.proto.v1.ReportRecord;
+import io.heterorag.retrieval.config.RetrievalConfig;
 import io.heterorag.retrieval.model.Models;
 import io.heterorag.retrieval.store.ReportRepositories;
 import io.heterorag.retrieval.store.VectorStore;
@@ -33,7 +35,7 @@ import io.heterorag.store.VectorCollection;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.quarkus.logging.Log;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
+import io.quarkus.runtime.Startup;
 
 /**
  * Stores MedAtlas records (from gRPC or Kafka): validates, skips records whose content hash is
@@ -41,25 +43,48 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
  * hash), embeds the rest in batches and upserts them by id. Re-delivery is harmless. Time spent per
  * stage is exported as heterorag_ingest_stage_seconds{stage}.
  */
+// started with the service: a bad chunk size or overlap fails the start, not the first ingest
+@Startup
 @Singleton
 public class AtlasIngestor {
 
     private final VectorStore store;
     private final ReportRepositories reports;
     private final Models models;
-    private final Chunker chunker = new Chunker(1000, 200);
+    private final Chunker chunker;
     private final MeterRegistry metrics;
     private final int maxDuplicateDistance;
     private final Map<Modality, NearDuplicateIndex> duplicates = new ConcurrentHashMap<>();
 
+    @Inject
+    public AtlasIngestor(VectorStore store, ReportRepositories reports, Models models, MeterRegistry metrics, RetrievalConfig config) {
+        this(store, reports, models, metrics, config.retrieval().dedup().maxDistance(), chunker(config.retrieval().ingest()));
+    }
+
+    /** The method's chunks (1,000 characters, 200 overlapping). */
+    public AtlasIngestor(VectorStore store, ReportRepositories reports, Models models, MeterRegistry metrics, int maxDuplicateDistance) {
+        this(store, reports, models, metrics, maxDuplicateDistance, new Chunker(1000, 200));
+    }
+
     public AtlasIngestor(VectorStore store, ReportRepositories reports, Models models, MeterRegistry metrics,
             // bits two 64-bit perceptual hashes may differ by and still count as the same image; -1 keeps all
-            @ConfigProperty(name = "heterorag.retrieval.dedup.max-distance", defaultValue = "2") int maxDuplicateDistance) {
+            int maxDuplicateDistance, Chunker chunker) {
+        this.chunker = chunker;
         this.store = store;
         this.reports = reports;
         this.models = models;
         this.metrics = metrics;
         this.maxDuplicateDistance = maxDuplicateDistance;
+    }
+
+    /** The chunker heterorag.retrieval.ingest.* describes; a size or overlap out of range is refused naming both keys. */
+    public static Chunker chunker(RetrievalConfig.Ingest ingest) {
+        if (ingest.chunkSize() < 1 || ingest.chunkOverlap() < 0 || ingest.chunkOverlap() >= ingest.chunkSize()) {
+            throw new IllegalArgumentException("heterorag.retrieval.ingest.chunk-size (" + ingest.chunkSize()
+                    + ") must be at least 1 and heterorag.retrieval.ingest.chunk-overlap (" + ingest.chunkOverlap()
+                    + ") at least 0 and below the chunk size");
+        }
+        return new Chunker(ingest.chunkSize(), ingest.chunkOverlap());
     }
 
     /** What happened to a batch: records stored, already stored unchanged, near-duplicates dropped, and rejections. */

@@ -13,8 +13,9 @@ public final class Chunker {
     private final int overlap;
 
     public Chunker(int max, int overlap) {
-        if (overlap >= max) {
-            throw new IllegalArgumentException("overlap must be below the chunk size");
+        if (max < 1 || overlap < 0 || overlap >= max) {
+            throw new IllegalArgumentException("chunk size must be at least 1 and overlap at least 0 and below the chunk size, not "
+                    + max + " and " + overlap);
         }
         this.max = max;
         this.overlap = overlap;

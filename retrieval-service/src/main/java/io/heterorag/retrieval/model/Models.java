@@ -8,6 +8,7 @@ import java.util.Optional;
 import java.util.function.Function;
 
 import jakarta.annotation.PreDestroy;
+import jakarta.inject.Inject;
 import jakarta.inject.Singleton;
 
 import ai.onnxruntime.OrtSession;
@@ -18,11 +19,11 @@ import io.heterorag.model.image.ImageEncoder;
 import io.heterorag.model.bundle.MicroBatcher;
 import io.heterorag.model.text.TextEncoder;
 import io.heterorag.proto.v1.Modality;
+import io.heterorag.retrieval.config.RetrievalConfig;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import io.quarkus.logging.Log;
 import io.quarkus.runtime.Startup;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 /**
  * The models retrieval-service serves: the text encoder for corpora (all-MiniLM-L6-v2, int8, from its
@@ -47,18 +48,18 @@ public class Models {
     private final MicroBatcher<String, float[]> queries;
     private final CrossEncoder reranker;
 
-    public Models(@ConfigProperty(name = "heterorag.retrieval.data-dir", defaultValue = "data/retrieval") Path dataDir,
-            @ConfigProperty(name = "heterorag.models.intra-op-threads", defaultValue = "0") int threads,
-            @ConfigProperty(name = "heterorag.models.execution-provider", defaultValue = "auto") String provider,
-            MeterRegistry metrics,
-            @ConfigProperty(name = "heterorag.models.image-bundle.radiology") Optional<Path> radiology,
-            @ConfigProperty(name = "heterorag.models.image-bundle.ophthalmology") Optional<Path> ophthalmology,
-            @ConfigProperty(name = "heterorag.models.image-bundle.pathology") Optional<Path> pathology,
-            @ConfigProperty(name = "heterorag.models.max-batch", defaultValue = "16") int maxBatch,
-            @ConfigProperty(name = "heterorag.models.max-wait-micros", defaultValue = "2000") long maxWaitMicros,
-            @ConfigProperty(name = "heterorag.models.text-bundle") Optional<Path> textBundle,
+    @Inject
+    public Models(RetrievalConfig config, MeterRegistry metrics) {
+        this(config.retrieval().dataDir(), config.models().intraOpThreads(), config.models().executionProvider(), metrics,
+                config.models().imageBundle().radiology(), config.models().imageBundle().ophthalmology(),
+                config.models().imageBundle().pathology(), config.models().maxBatch(), config.models().maxWaitMicros(),
+                config.models().textBundle(), config.models().rerankerBundle());
+    }
+
+    public Models(Path dataDir, int threads, String provider, MeterRegistry metrics, Optional<Path> radiology,
+            Optional<Path> ophthalmology, Optional<Path> pathology, int maxBatch, long maxWaitMicros, Optional<Path> textBundle,
             // a cross-encoder bundle reranks corpus search results; without one the fused order stands
-            @ConfigProperty(name = "heterorag.models.reranker-bundle") Optional<Path> rerankerBundle) {
+            Optional<Path> rerankerBundle) {
         ExecutionProviders.Choice ep = ExecutionProviders.choose(provider, threads);
         this.provider = ep.provider();
         this.threads = threads;

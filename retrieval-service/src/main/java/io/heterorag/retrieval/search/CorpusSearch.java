@@ -6,14 +6,15 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
+import jakarta.inject.Inject;
 import jakarta.inject.Singleton;
 
 import io.heterorag.model.text.CrossEncoder;
 import io.heterorag.proto.v1.SearchMode;
+import io.heterorag.retrieval.config.RetrievalConfig;
 import io.heterorag.retrieval.model.Models;
 import io.heterorag.store.RankFusion;
 import io.heterorag.store.VectorCollection;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 /**
  * Search of a text corpus as the method does it: dense (text encoder, HNSW) and BM25 candidates,
@@ -29,14 +30,14 @@ public class CorpusSearch {
     private final double keywordWeight;
     private final int rerankDepth;
 
-    public CorpusSearch(Models models,
-            // entries per list before fusion
-            @ConfigProperty(name = "heterorag.retrieval.candidates", defaultValue = "50") int candidates,
-            @ConfigProperty(name = "heterorag.retrieval.fusion.rule", defaultValue = "zscore") String rule,
-            // BM25's share of the fused score (dense has the rest)
-            @ConfigProperty(name = "heterorag.retrieval.fusion.keyword-weight", defaultValue = "0.6") double keywordWeight,
-            // fused documents the reranker scores
-            @ConfigProperty(name = "heterorag.retrieval.rerank.depth", defaultValue = "10") int rerankDepth) {
+    @Inject
+    public CorpusSearch(Models models, RetrievalConfig config) {
+        this(models, config.retrieval().corpusCandidates(), config.retrieval().fusion().rule(),
+                config.retrieval().fusion().keywordWeight(), config.retrieval().rerank().depth());
+    }
+
+    /** candidates: entries per list before fusion; keywordWeight: BM25's share; rerankDepth: fused documents reranked. */
+    public CorpusSearch(Models models, int candidates, String rule, double keywordWeight, int rerankDepth) {
         this.models = models;
         this.candidates = candidates;
         this.rule = RankFusion.Rule.valueOf(rule.toUpperCase(Locale.ROOT));

@@ -3,15 +3,16 @@ package io.heterorag.retrieval.store;
 import java.nio.file.Path;
 
 import jakarta.annotation.PreDestroy;
+import jakarta.inject.Inject;
 import jakarta.inject.Singleton;
 
+import io.heterorag.retrieval.config.RetrievalConfig;
 import io.heterorag.store.CollectionAliases;
 import io.heterorag.store.LuceneAliases;
 import io.heterorag.store.LuceneCollection;
 import io.heterorag.store.QdrantStore;
 import io.heterorag.store.VectorCollection;
 import io.quarkus.logging.Log;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 /**
  * Opens collections on the configured backend: {@code embedded} (Lucene indexes under the data dir,
@@ -23,20 +24,18 @@ public class CollectionFactory {
     private final Path root;
     private final QdrantStore qdrant;
 
-    public CollectionFactory(@ConfigProperty(name = "heterorag.retrieval.data-dir", defaultValue = "data/retrieval") Path dataDir,
-            @ConfigProperty(name = "heterorag.store.backend", defaultValue = "embedded") String backend,
-            @ConfigProperty(name = "heterorag.store.qdrant.host", defaultValue = "localhost") String host,
-            @ConfigProperty(name = "heterorag.store.qdrant.port", defaultValue = "6334") int port,
-            @ConfigProperty(name = "heterorag.store.qdrant.tls", defaultValue = "false") boolean tls,
-            @ConfigProperty(name = "heterorag.store.qdrant.api-key", defaultValue = " ") String apiKey,
-            @ConfigProperty(name = "heterorag.store.qdrant.collection-prefix", defaultValue = "heterorag_") String prefix,
-            @ConfigProperty(name = "heterorag.store.qdrant.hnsw-m", defaultValue = "16") int hnswM,
-            @ConfigProperty(name = "heterorag.store.qdrant.hnsw-ef-construct", defaultValue = "100") int efConstruct,
-            @ConfigProperty(name = "heterorag.store.qdrant.int8-quantization", defaultValue = "true") boolean int8,
-            @ConfigProperty(name = "heterorag.store.qdrant.shards", defaultValue = "1") int shards,
-            @ConfigProperty(name = "heterorag.store.qdrant.replicas", defaultValue = "1") int replicas,
-            @ConfigProperty(name = "heterorag.store.qdrant.upsert-batch", defaultValue = "256") int batch,
-            @ConfigProperty(name = "heterorag.store.qdrant.timeout-s", defaultValue = "30") int timeoutSeconds) {
+    @Inject
+    public CollectionFactory(RetrievalConfig config) {
+        this(config.retrieval().dataDir(), config.store().backend(), config.store().qdrant().host(), config.store().qdrant().port(),
+                config.store().qdrant().tls(), config.store().qdrant().apiKey().orElse(""), config.store().qdrant().collectionPrefix(),
+                config.store().qdrant().hnswM(), config.store().qdrant().hnswEfConstruct(), config.store().qdrant().int8Quantization(),
+                config.store().qdrant().shards(), config.store().qdrant().replicas(), config.store().qdrant().upsertBatch(),
+                config.store().qdrant().timeoutS());
+    }
+
+    /** apiKey: blank for none. */
+    public CollectionFactory(Path dataDir, String backend, String host, int port, boolean tls, String apiKey, String prefix, int hnswM,
+            int efConstruct, boolean int8, int shards, int replicas, int batch, int timeoutSeconds) {
         this.root = dataDir.resolve("collections");
         this.qdrant = switch (backend) {
             case "embedded" -> null;

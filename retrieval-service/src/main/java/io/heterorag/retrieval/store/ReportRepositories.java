@@ -25,6 +25,7 @@ import java.util.function.Function;
 
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.event.Observes;
+import jakarta.inject.Inject;
 import jakarta.inject.Singleton;
 
 import io.grpc.Status;
@@ -33,13 +34,13 @@ import io.heterorag.model.bundle.ModelBundles;
 import io.heterorag.model.image.ImageDecoder;
 import io.heterorag.model.image.ImageEncoder;
 import io.heterorag.proto.v1.Modality;
+import io.heterorag.retrieval.config.RetrievalConfig;
 import io.heterorag.retrieval.model.Models;
 import io.heterorag.store.CollectionAliases;
 import io.heterorag.store.VectorCollection;
 import io.quarkus.logging.Log;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.Startup;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 /**
  * The report repositories, one per modality: each serves an (image encoder, collection) pair whose
@@ -78,11 +79,16 @@ public class ReportRepositories {
     private final ScheduledExecutorService follower;
     private final java.util.concurrent.atomic.AtomicBoolean unpinned = new java.util.concurrent.atomic.AtomicBoolean();
 
+    @Inject
+    public ReportRepositories(CollectionFactory collections, Models models, RetrievalConfig config) {
+        this(collections, models, config.retrieval().replicaId(), config.retrieval().aliasPollMs());
+    }
+
     public ReportRepositories(CollectionFactory collections, Models models,
             // names this replica's pins; distinct per process (the pod name in Kubernetes)
-            @ConfigProperty(name = "heterorag.retrieval.replica-id") String replicaId,
+            String replicaId,
             // how often the serving aliases are read
-            @ConfigProperty(name = "heterorag.retrieval.alias-poll-ms", defaultValue = "1000") long pollMillis) {
+            long pollMillis) {
         this.collections = collections;
         this.root = collections.root();
         this.aliases = collections.aliases();

@@ -1,13 +1,11 @@
 package io.heterorag.tuning.executor;
 
-import java.nio.file.Path;
-
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Disposes;
 import jakarta.enterprise.inject.Produces;
 import jakarta.inject.Singleton;
 
-import org.eclipse.microprofile.config.inject.ConfigProperty;
+import io.heterorag.tuning.config.TuningConfig;
 
 /** Makes the JobExecutor heterorag.tuning.executor names: local (default) or kubernetes. */
 @ApplicationScoped
@@ -15,13 +13,12 @@ public class JobExecutors {
 
     @Produces
     @Singleton
-    JobExecutor executor(@ConfigProperty(name = "heterorag.tuning.executor", defaultValue = "local") String executor,
-            @ConfigProperty(name = "heterorag.tuning.data-dir", defaultValue = "./data/tuning") Path dataDir,
-            KubernetesExecutorConfig kubernetes) {
-        return switch (executor) {
+    JobExecutor executor(TuningConfig config) {
+        TuningConfig.Tuning t = config.tuning();
+        return switch (t.executor()) {
             case "local" -> new LocalExecutor();
-            case "kubernetes" -> new KubernetesExecutor(KubernetesExecutor.client(kubernetes), kubernetes, dataDir);
-            default -> throw new IllegalArgumentException("heterorag.tuning.executor must be local or kubernetes, not " + executor);
+            case "kubernetes" -> new KubernetesExecutor(KubernetesExecutor.client(t.kubernetes()), t.kubernetes(), t.dataDir());
+            default -> throw new IllegalArgumentException("heterorag.tuning.executor must be local or kubernetes, not " + t.executor());
         };
     }
 

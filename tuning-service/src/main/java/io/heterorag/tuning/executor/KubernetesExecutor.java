@@ -31,6 +31,7 @@ import io.fabric8.kubernetes.client.ConfigBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.fabric8.kubernetes.client.utils.Serialization;
+import io.heterorag.tuning.config.TuningConfig;
 import io.heterorag.tuning.training.JobRunner;
 import io.quarkus.logging.Log;
 
@@ -50,13 +51,13 @@ public final class KubernetesExecutor implements JobExecutor {
     static final String CONTAINER = "train";
 
     private final KubernetesClient client;
-    private final KubernetesExecutorConfig cfg;
+    private final TuningConfig.Kubernetes cfg;
     private final String namespace;
     private final Path jobsDir;
     private final Map<String, String> nodeSelector;
     private final List<Toleration> tolerations;
 
-    public KubernetesExecutor(KubernetesClient client, KubernetesExecutorConfig cfg, Path dataDir) {
+    public KubernetesExecutor(KubernetesClient client, TuningConfig.Kubernetes cfg, Path dataDir) {
         this.client = client;
         this.cfg = cfg;
         this.namespace = cfg.namespace().orElseGet(() -> Optional.ofNullable(client.getNamespace()).orElse("default"));
@@ -79,7 +80,7 @@ public final class KubernetesExecutor implements JobExecutor {
     }
 
     /** The client from heterorag.tuning.kubernetes.master-url, or in-cluster / kubeconfig auto-configuration. */
-    public static KubernetesClient client(KubernetesExecutorConfig cfg) {
+    public static KubernetesClient client(TuningConfig.Kubernetes cfg) {
         Config base = Config.autoConfigure(null);
         Config c = cfg.masterUrl().map(url -> new ConfigBuilder(base).withMasterUrl(url).build()).orElse(base);
         return new KubernetesClientBuilder().withConfig(c).build();

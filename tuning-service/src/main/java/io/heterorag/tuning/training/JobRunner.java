@@ -23,11 +23,11 @@ import io.heterorag.proto.v1.Job;
 import io.heterorag.proto.v1.Modality;
 import io.heterorag.proto.v1.ModelAnnouncement;
 import io.heterorag.proto.v1.StartJobRequest;
+import io.heterorag.tuning.config.TuningConfig;
 import io.heterorag.tuning.executor.JobExecutor;
 import io.heterorag.tuning.store.TuningStore;
 import io.quarkus.logging.Log;
 import io.smallrye.reactive.messaging.kafka.api.OutgoingKafkaRecordMetadata;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.eclipse.microprofile.reactive.messaging.Channel;
 import org.eclipse.microprofile.reactive.messaging.Emitter;
 import org.eclipse.microprofile.reactive.messaging.Message;
@@ -85,10 +85,10 @@ public class JobRunner {
     JobExecutor executor;
 
     public JobRunner(TuningStore store, @Channel("models") Emitter<byte[]> announcements,
-            @ConfigProperty(name = "heterorag.tuning.data-dir", defaultValue = "./data/tuning") Path dataDir) {
+            TuningConfig config) {
         this.store = store;
         this.announcements = announcements;
-        this.modelsDir = dataDir.resolve("models").toAbsolutePath();
+        this.modelsDir = config.tuning().dataDir().resolve("models").toAbsolutePath();
         kinds.put("modclip", new Kind("image_encoder", "recall_at_5", "pairs", MODCLIP_DEFAULTS, JobRunner::modclip,
                 m -> "modclip-" + m.name().toLowerCase(Locale.ROOT)));
         kinds.put("generator", new Kind("generator", "closed_accuracy", "examples", GENERATOR_DEFAULTS, JobRunner::generator,

@@ -21,6 +21,7 @@ import io.fabric8.kubernetes.api.model.PodSpec;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.heterorag.proto.v1.Modality;
+import io.heterorag.tuning.config.TuningConfig;
 import io.heterorag.tuning.training.JobRunner;
 import io.quarkus.runtime.configuration.DurationConverter;
 import io.smallrye.config.PropertiesConfigSource;
@@ -41,12 +42,12 @@ class KubernetesExecutorTest {
     Path dataDir;
     Path train;
 
-    static KubernetesExecutorConfig config(Map<String, String> props) {
+    static TuningConfig.Kubernetes config(Map<String, String> props) {
         // Quarkus's duration converter, as in the service ("5s")
-        SmallRyeConfig c = new SmallRyeConfigBuilder().withMapping(KubernetesExecutorConfig.class)
+        SmallRyeConfig c = new SmallRyeConfigBuilder().withMapping(TuningConfig.class)
                 .withConverter(Duration.class, 200, new DurationConverter())
                 .withSources(new PropertiesConfigSource(props, "test", 500)).build();
-        return c.getConfigMapping(KubernetesExecutorConfig.class);
+        return c.getConfigMapping(TuningConfig.class).tuning().kubernetes();
     }
 
     @BeforeEach
