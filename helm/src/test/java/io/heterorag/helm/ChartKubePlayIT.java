@@ -24,6 +24,8 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.google.protobuf.ByteString;
 import com.marcnuri.helm.Helm;
 import io.grpc.ManagedChannel;
@@ -71,6 +73,7 @@ class ChartKubePlayIT {
     static final String NETWORK = RELEASE + "-net";
     static final String KAFKA = RELEASE + "-kafka";
     static final Duration READY_WITHIN = Duration.ofMinutes(Long.getLong("kubeplay.ready.minutes", 8));
+    static final ObjectMapper JSON = new ObjectMapper();
     static final int CASES = 8;
     static final int TOPICS = 12;
 
@@ -158,6 +161,7 @@ class ChartKubePlayIT {
             String name = ChartTest.at(d, "metadata", "name");
             Map<String, Object> pod = ChartTest.at(d, "spec", "template", "spec");
             pod.put("hostAliases", aliases);
+            ownEmptyDirs(name, pod);
             Map<String, Object> container = ChartTest.at(pod, "containers", 0);
             for (Map<String, Object> port : (List<Map<String, Object>>) container.get("ports")) {
                 if ("http".equals(port.get("name"))) {
@@ -228,23 +232,23 @@ class ChartKubePlayIT {
             if (images.size() == CASES) {
                 break;
             }
-            Map<String, Object> c = new Yaml().load(line);
-            String image = (String) c.get("image");
-            Object caption = ((Map<?, ?>) c.get("Description")).get("Caption");
-            if (caption == null || !Files.isRegularFile(MEDPIX.resolve("images/" + image + ".jpg"))) {
+            JsonNode c = JSON.readTree(line);
+            String image = c.path("image").asText();
+            String caption = c.path("Description").path("Caption").asText("");
+            if (caption.isBlank() || !Files.isRegularFile(MEDPIX.resolve("images/" + image + ".jpg"))) {
                 continue;
             }
             images.add(image);
             req.addRecords(AtlasRecord.newBuilder().setId("medpix:" + image).setReport(ReportRecord.newBuilder()
-                    .setModality(Modality.RADIOLOGY).setText(caption + " Location: " + c.get("Location")).setSource("medpix-2.0")
+                    .setModality(Modality.RADIOLOGY).setText(caption + " Location: " + c.path("Location").asText()).setSource("medpix-2.0")
                     .setImage(Image.newBuilder().setMediaType("image/jpeg")
                             .setData(ByteString.copyFrom(Files.readAllBytes(MEDPIX.resolve("images/" + image + ".jpg")))))));
         }
         List<String> topics = Files.readAllLines(MEDPIX.resolve("topics.jsonl"));
         for (String line : topics.subList(0, Math.min(TOPICS, topics.size()))) {
-            Map<String, Object> t = new Yaml().load(line);
-            req.addRecords(AtlasRecord.newBuilder().setId((String) t.get("id")).setDocument(DocumentRecord.newBuilder()
-                    .setCorpus(Corpus.BOOK).setTitle((String) t.get("title")).setContent((String) t.get("content"))
+            JsonNode t = JSON.readTree(line);
+            req.addRecords(AtlasRecord.newBuilder().setId(t.path("id").asText()).setDocument(DocumentRecord.newBuilder()
+                    .setCorpus(Corpus.BOOK).setTitle(t.path("title").asText()).setContent(t.path("content").asText())
                     .setSource("medpix-2.0 topics")));
         }
         IngestResponse res = RetrievalGrpc.newBlockingStub(retrieval).withDeadlineAfter(180, TimeUnit.SECONDS).ingest(req.build());
@@ -253,6 +257,29 @@ class ChartKubePlayIT {
                 "stored " + res.getStored() + " of " + req.getRecordsCount());
         images.removeIf(i -> res.getDuplicatesList().stream().anyMatch(d -> d.getId().equals("medpix:" + i)));
         return images;
+    }
+
+    /**
+     * podman 4.3 makes an emptyDir a named volume called as the pod's volume, so every pod's "tmp" would be
+     * one shared /tmp (JVM perf data, Vert.x cache, native libraries of five JVMs) and outlive the test:
+     * each emptyDir gets the pod's name in front, as Kubernetes gives each pod its own.
+     */
+    @SuppressWarnings("unchecked")
+    void ownEmptyDirs(String deployment, Map<String, Object> pod) {
+        for (Map<String, Object> v : (List<Map<String, Object>>) pod.getOrDefault("volumes", List.of())) {
+            if (v.containsKey("emptyDir")) {
+                String own = deployment + "-" + v.get("name");
+                for (Map<String, Object> c : (List<Map<String, Object>>) pod.get("containers")) {
+                    for (Map<String, Object> m : (List<Map<String, Object>>) c.getOrDefault("volumeMounts", List.of())) {
+                        if (v.get("name").equals(m.get("name"))) {
+                            m.put("name", own);
+                        }
+                    }
+                }
+                v.put("name", own);
+                volumes.add(own);
+            }
+        }
     }
 
     /** A deep copy: objects shared in the tree would be written as YAML anchors, which kube play need not accept. */
@@ -312,12 +339,12 @@ class ChartKubePlayIT {
         container.put("securityContext", Map.of("allowPrivilegeEscalation", false, "readOnlyRootFilesystem", true,
                 "capabilities", Map.of("drop", List.of("ALL"))));
         container.put("volumeMounts", List.of(Map.of("name", "local-kafka", "mountPath", "/opt/local-kafka", "readOnly", true),
-                Map.of("name", "tmp", "mountPath", "/tmp")));
+                new LinkedHashMap<>(Map.of("name", "tmp", "mountPath", "/tmp"))));
         Map<String, Object> spec = new LinkedHashMap<>();
         spec.put("securityContext", Map.of("runAsNonRoot", true, "runAsUser", 185, "runAsGroup", 185));
         spec.put("containers", List.of(container));
         spec.put("volumes", List.of(Map.of("name", "local-kafka", "hostPath", Map.of("path", jar.getParent().toString(), "type", "Directory")),
-                Map.of("name", "tmp", "emptyDir", Map.of())));
+                new LinkedHashMap<>(Map.of("name", "tmp", "emptyDir", Map.of()))));
         Map<String, Object> template = new LinkedHashMap<>();
         template.put("metadata", Map.of("labels", labels));
         template.put("spec", spec);
@@ -353,12 +380,18 @@ class ChartKubePlayIT {
     }
 
     String logsOf(String deployment) throws Exception {
+        return logsOf(deployment, "60");
+    }
+
+    /** The logs of a pod's containers (health reports left out), the last {@code tail} lines ("-1": every line). */
+    String logsOf(String deployment, String tail) throws Exception {
         String names = run(Duration.ofSeconds(30), "podman", "ps", "-a", "--filter", "pod=" + deployment + "-pod-0",
                 "--format", "{{.Names}}").out();
         StringBuilder out = new StringBuilder();
         for (String c : names.strip().split("\n")) {
             if (!c.isBlank() && !c.endsWith("-infra")) {
-                out.append("--- ").append(c).append('\n').append(run(Duration.ofSeconds(30), "podman", "logs", "--tail", "40", c).out());
+                out.append("--- ").append(c).append('\n').append(run(Duration.ofSeconds(30), "podman", "logs", "--tail", tail, c).out()
+                        .lines().filter(l -> !l.contains("SRHCK01001")).collect(java.util.stream.Collectors.joining("\n"))).append('\n');
             }
         }
         return out.toString();
@@ -368,7 +401,7 @@ class ChartKubePlayIT {
     void cleanup() throws Exception {
         for (String name : podIps.keySet()) {
             if (!played.isEmpty()) {
-                Files.writeString(WORK.resolve(name + ".log"), logsOf(name));
+                Files.writeString(WORK.resolve(name + ".log"), logsOf(name, "-1"));
             }
         }
         for (Path file : played) {
