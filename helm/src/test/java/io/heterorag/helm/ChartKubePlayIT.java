@@ -30,12 +30,15 @@ import com.google.protobuf.ByteString;
 import com.marcnuri.helm.Helm;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import io.heterorag.proto.v1.AnswerRequest;
 import io.heterorag.proto.v1.AnswerResponse;
 import io.heterorag.proto.v1.AtlasRecord;
 import io.heterorag.proto.v1.ClinicalRagGrpc;
 import io.heterorag.proto.v1.Corpus;
 import io.heterorag.proto.v1.DocumentRecord;
+import io.heterorag.proto.v1.GetTraceRequest;
 import io.heterorag.proto.v1.Image;
 import io.heterorag.proto.v1.IngestRequest;
 import io.heterorag.proto.v1.IngestResponse;
@@ -43,6 +46,8 @@ import io.heterorag.proto.v1.Modality;
 import io.heterorag.proto.v1.ReportHit;
 import io.heterorag.proto.v1.ReportRecord;
 import io.heterorag.proto.v1.RetrievalGrpc;
+import io.heterorag.proto.v1.Trace;
+import io.heterorag.proto.v1.TuningGrpc;
 import org.junit.jupiter.api.Test;
 import org.yaml.snakeyaml.DumperOptions;
 import org.yaml.snakeyaml.Yaml;
@@ -199,6 +204,7 @@ class ChartKubePlayIT {
 
         ManagedChannel retrieval = ManagedChannelBuilder.forAddress("127.0.0.1", retrievalPort).usePlaintext().build();
         ManagedChannel generation = ManagedChannelBuilder.forAddress("127.0.0.1", generationPort).usePlaintext().build();
+        ManagedChannel tuning = null;
         try {
             List<String> cases = ingest(retrieval);
             String image = cases.get(0);
@@ -218,10 +224,44 @@ class ChartKubePlayIT {
             assertEquals("extractive-evidence-ranker@1", res.getModels().getAnswerer());
             log("answered in the pods: %d reports, %d knowledge hits, %d queries, answerer %s", res.getReportsCount(),
                     res.getKnowledgeCount(), res.getQueriesCount(), res.getModels().getAnswerer());
+
+            // generation -> Kafka (the broker by its advertised name) -> tuning: read on tuning's pod IP
+            // (the host reaches the test network, as it reaches the readiness endpoints)
+            tuning = ManagedChannelBuilder.forAddress(podIps.get(RELEASE + "-tuning"), grpcPort(deployments, RELEASE + "-tuning"))
+                    .usePlaintext().build();
+            Trace trace = awaitTrace(tuning, res.getTraceId());
+            assertEquals("kubeplay-1", trace.getRequestId());
+            assertEquals(res.getReportsCount(), trace.getReportsCount());
         } finally {
             retrieval.shutdownNow();
             generation.shutdownNow();
+            if (tuning != null) {
+                tuning.shutdownNow();
+            }
         }
+    }
+
+    static Trace awaitTrace(ManagedChannel tuning, String id) throws InterruptedException {
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+        while (true) {
+            try {
+                return TuningGrpc.newBlockingStub(tuning).withDeadlineAfter(10, TimeUnit.SECONDS)
+                        .getTrace(GetTraceRequest.newBuilder().setTraceId(id).build());
+            } catch (StatusRuntimeException e) {
+                if (e.getStatus().getCode() != Status.Code.NOT_FOUND && e.getStatus().getCode() != Status.Code.UNAVAILABLE) {
+                    throw e;
+                }
+                assertTrue(System.nanoTime() < end, "trace " + id + " not in tuning-service within 90 s (Kafka between the pods)");
+                Thread.sleep(500);
+            }
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    static int grpcPort(List<Map<String, Object>> deployments, String name) {
+        Map<String, Object> d = deployments.stream().filter(x -> name.equals(ChartTest.at(x, "metadata", "name"))).findFirst().orElseThrow();
+        List<Map<String, Object>> ports = ChartTest.at(d, "spec", "template", "spec", "containers", 0, "ports");
+        return (Integer) ports.stream().filter(p -> "grpc".equals(p.get("name"))).findFirst().orElseThrow().get("containerPort");
     }
 
     /** The first MedPix train images and topics, stored through retrieval's gRPC Ingest; returns the image names. */
