@@ -51,6 +51,15 @@ public final class LocalKafkaBroker implements AutoCloseable {
 
     /** As {@link #start(Path, int, int)}, with a SASL_SSL listener beside the plain one when {@code sasl} is given. */
     public static LocalKafkaBroker start(Path dataDir, int port, int controllerPort, SaslSsl sasl) {
+        return start(dataDir, port, controllerPort, sasl, null);
+    }
+
+    /**
+     * As {@link #start(Path, int, int, SaslSsl)}; with an {@code advertisedHost}, the plain listener binds
+     * every interface and clients are told to reach it at that host (a broker in a container, reached
+     * from other containers by name). The controller stays on 127.0.0.1.
+     */
+    public static LocalKafkaBroker start(Path dataDir, int port, int controllerPort, SaslSsl sasl, String advertisedHost) {
         try {
             Files.createDirectories(dataDir);
             int brokerPort = port > 0 ? port : freePort();
@@ -61,8 +70,10 @@ public final class LocalKafkaBroker implements AutoCloseable {
             props.put("node.id", "1");
             props.put("controller.quorum.voters", "1@127.0.0.1:" + ctlPort);
             String secure = sasl == null ? "" : ",SASL_SSL://127.0.0.1:" + sasl.port();
-            props.put("listeners", "PLAINTEXT://127.0.0.1:" + brokerPort + ",CONTROLLER://127.0.0.1:" + ctlPort + secure);
-            props.put("advertised.listeners", "PLAINTEXT://127.0.0.1:" + brokerPort + secure);
+            String bind = advertisedHost == null ? "127.0.0.1" : "0.0.0.0";
+            String advertised = advertisedHost == null ? "127.0.0.1" : advertisedHost;
+            props.put("listeners", "PLAINTEXT://" + bind + ":" + brokerPort + ",CONTROLLER://127.0.0.1:" + ctlPort + secure);
+            props.put("advertised.listeners", "PLAINTEXT://" + advertised + ":" + brokerPort + secure);
             props.put("controller.listener.names", "CONTROLLER");
             props.put("inter.broker.listener.name", "PLAINTEXT");
             props.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT" + (sasl == null ? "" : ",SASL_SSL:SASL_SSL"));
@@ -131,15 +142,19 @@ public final class LocalKafkaBroker implements AutoCloseable {
         }
     }
 
-    /** {@code java -jar local-kafka.jar DATA_DIR PORT CONTROLLER_PORT}: runs until killed. */
+    /**
+     * {@code java -jar local-kafka.jar DATA_DIR PORT CONTROLLER_PORT [ADVERTISED_HOST]}: runs until killed.
+     * ADVERTISED_HOST: see {@link #start(Path, int, int, SaslSsl, String)} (the chart's kube play test).
+     */
     public static void main(String[] args) throws InterruptedException {
-        if (args.length != 3) {
-            System.err.println("usage: LocalKafkaBroker DATA_DIR PORT CONTROLLER_PORT");
+        if (args.length != 3 && args.length != 4) {
+            System.err.println("usage: LocalKafkaBroker DATA_DIR PORT CONTROLLER_PORT [ADVERTISED_HOST]");
             System.exit(2);
         }
-        LocalKafkaBroker broker = start(Path.of(args[0]), Integer.parseInt(args[1]), Integer.parseInt(args[2]));
+        LocalKafkaBroker broker = start(Path.of(args[0]), Integer.parseInt(args[1]), Integer.parseInt(args[2]), null,
+                args.length == 4 ? args[3] : null);
         Runtime.getRuntime().addShutdownHook(new Thread(broker::close));
-        System.out.println("kafka=" + broker.bootstrapServers());
+        System.out.println("kafka=" + (args.length == 4 ? args[3] + ":" + broker.port : broker.bootstrapServers()));
         new CountDownLatch(1).await();
     }
 }
