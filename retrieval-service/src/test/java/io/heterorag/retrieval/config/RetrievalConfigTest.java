@@ -62,6 +62,9 @@ class RetrievalConfigTest {
             assertTrue(e.getMessage().contains("heterorag.retrieval.ingest.chunk-size (" + bad[0] + ")")
                     && e.getMessage().contains("heterorag.retrieval.ingest.chunk-overlap (" + bad[1] + ")"), e.getMessage());
         }
+        // the chunker itself refuses them too (it is built without the mapping elsewhere)
+        assertThrows(IllegalArgumentException.class, () -> new Chunker(0, 0));
+        assertThrows(IllegalArgumentException.class, () -> new Chunker(10, -1));
         assertEquals(1, AtlasIngestor.chunker(config(Map.of("heterorag.retrieval.ingest.chunk-overlap", "0")).retrieval().ingest())
                 .chunk("One. Two.").size(), "no overlap is allowed");
     }
