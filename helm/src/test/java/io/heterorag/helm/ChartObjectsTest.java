@@ -332,7 +332,7 @@ class ChartObjectsTest {
         assertEquals("/data/tuning", mount.getMountPath());
         assertTrue(mount.getReadOnly());
 
-        // the names KubernetesExecutorConfig reads (heterorag.tuning.kubernetes.*)
+        // the names TuningConfig.Kubernetes reads (heterorag.tuning.kubernetes.*)
         Map<String, String> env = one(objs, ConfigMap.class, "heterorag-tuning").getData();
         assertEquals("kubernetes", env.get("HETERORAG_TUNING_EXECUTOR"));
         assertEquals("registry.example.org/heterorag/tuning-service:0.1.0-gpu", env.get("HETERORAG_TUNING_KUBERNETES_IMAGE"));

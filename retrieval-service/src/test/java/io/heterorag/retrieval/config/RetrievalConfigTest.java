@@ -40,6 +40,22 @@ class RetrievalConfigTest {
         assertTrue(c.models().imageBundle().pathology().isEmpty());
     }
 
+    /** The names docs/configuration.md lists (ConfigurationDocTest derives them from the source) are the ones SmallRye reads. */
+    @Test
+    void keysAreReadUnderTheDocumentedNames() {
+        RetrievalConfig c = config(Map.of("heterorag.store.qdrant.int8-quantization", "false", "heterorag.store.qdrant.timeout-s", "7",
+                "heterorag.store.qdrant.hnsw-ef-construct", "99", "heterorag.retrieval.adaptive-k.min", "3",
+                "heterorag.models.image-bundle.radiology", "/bundles/r", "heterorag.retrieval.max-id-chars", "64",
+                "heterorag.store.qdrant.api-key", "k"));
+        assertEquals(false, c.store().qdrant().int8Quantization());
+        assertEquals(7, c.store().qdrant().timeoutS());
+        assertEquals(99, c.store().qdrant().hnswEfConstruct());
+        assertEquals(3, c.retrieval().adaptiveK().min());
+        assertEquals(java.nio.file.Path.of("/bundles/r"), c.models().imageBundle().radiology().orElseThrow());
+        assertEquals(64, c.retrieval().maxIdChars());
+        assertEquals("k", c.store().qdrant().apiKey().orElseThrow());
+    }
+
     @Test
     void theDeprecatedCandidatesKeySetsBothNewKeysUnlessTheyAreGiven() {
         RetrievalConfig old = config(Map.of("heterorag.retrieval.candidates", "70"));
@@ -62,6 +78,9 @@ class RetrievalConfigTest {
             assertTrue(e.getMessage().contains("heterorag.retrieval.ingest.chunk-size (" + bad[0] + ")")
                     && e.getMessage().contains("heterorag.retrieval.ingest.chunk-overlap (" + bad[1] + ")"), e.getMessage());
         }
+        // the chunker itself refuses them too (it is built without the mapping elsewhere)
+        assertThrows(IllegalArgumentException.class, () -> new Chunker(0, 0));
+        assertThrows(IllegalArgumentException.class, () -> new Chunker(10, -1));
         assertEquals(1, AtlasIngestor.chunker(config(Map.of("heterorag.retrieval.ingest.chunk-overlap", "0")).retrieval().ingest())
                 .chunk("One. Two.").size(), "no overlap is allowed");
     }

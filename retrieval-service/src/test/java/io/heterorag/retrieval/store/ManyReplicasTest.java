@@ -5,19 +5,17 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.lang.invoke.MethodType;
 import java.lang.reflect.Constructor;
-import java.lang.reflect.Parameter;
-import java.lang.reflect.ParameterizedType;
+import java.lang.reflect.Proxy;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Optional;
 import java.util.Properties;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
@@ -28,6 +26,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
+
+import jakarta.inject.Inject;
 
 import com.google.protobuf.ByteString;
 import io.grpc.Grpc;
@@ -47,6 +47,7 @@ import io.heterorag.proto.v1.RetrievalGrpc;
 import io.heterorag.proto.v1.RetrieveReportsRequest;
 import io.heterorag.proto.v1.RetrieveReportsResponse;
 import io.heterorag.retrieval.TestData;
+import io.heterorag.retrieval.config.RetrievalConfig;
 import io.heterorag.retrieval.grpc.RetrievalGrpcService;
 import io.heterorag.retrieval.ingest.AtlasIngestor;
 import io.heterorag.retrieval.ingest.ModelAnnouncementConsumer;
@@ -58,15 +59,14 @@ import io.quarkus.grpc.GrpcClient;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
+import io.smallrye.config.SmallRyeConfig;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
-import org.eclipse.microprofile.config.Config;
 import org.eclipse.microprofile.config.ConfigProvider;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -162,30 +162,29 @@ class ManyReplicasTest {
     }
 
     /**
-     * Calls the CDI constructor as Quarkus would: beans by type, each @ConfigProperty from the running
-     * application's configuration or its default (so B is configured as A, whatever keys the class gains).
+     * Calls the CDI (@Inject) constructor as Quarkus would: beans by type, and the running application's
+     * RetrievalConfig with B's own data dir (so B is configured as A, whatever keys the mapping gains).
      */
     static <T> T wire(Class<T> type, Map<Class<?>, Object> beans) throws Exception {
-        Constructor<?> c = type.getConstructors()[0];
+        Constructor<?> c = Arrays.stream(type.getConstructors()).filter(k -> k.isAnnotationPresent(Inject.class)).findFirst()
+                .orElseThrow();
         Object[] args = new Object[c.getParameterCount()];
-        Config config = ConfigProvider.getConfig();
         for (int i = 0; i < args.length; i++) {
-            Parameter p = c.getParameters()[i];
-            ConfigProperty key = p.getAnnotation(ConfigProperty.class);
-            if (key == null) {
-                args[i] = Objects.requireNonNull(beans.get(p.getType()), "no bean of " + p.getType());
-            } else if (key.name().equals("heterorag.retrieval.data-dir")) {
-                args[i] = beans.get(Path.class); // B's own data dir, not A's
-            } else if (p.getType() == Optional.class) {
-                Class<?> inner = (Class<?>) ((ParameterizedType) p.getParameterizedType()).getActualTypeArguments()[0];
-                args[i] = config.getOptionalValue(key.name(), inner);
-            } else {
-                Class<?> t = p.getType().isPrimitive() ? MethodType.methodType(p.getType()).wrap().returnType() : p.getType();
-                Optional<?> value = config.getOptionalValue(key.name(), t);
-                args[i] = value.isPresent() ? value.get() : config.getConverter(t).orElseThrow().convert(key.defaultValue());
-            }
+            Class<?> p = c.getParameterTypes()[i];
+            args[i] = p == RetrievalConfig.class ? withDataDir((Path) beans.get(Path.class))
+                    : Objects.requireNonNull(beans.get(p), "no bean of " + p);
         }
         return type.cast(c.newInstance(args));
+    }
+
+    /** A's configuration, but heterorag.retrieval.data-dir is B's. */
+    static RetrievalConfig withDataDir(Path dir) {
+        RetrievalConfig a = ConfigProvider.getConfig().unwrap(SmallRyeConfig.class).getConfigMapping(RetrievalConfig.class);
+        ClassLoader loader = RetrievalConfig.class.getClassLoader();
+        RetrievalConfig.Retrieval r = (RetrievalConfig.Retrieval) Proxy.newProxyInstance(loader, new Class<?>[] {RetrievalConfig.Retrieval.class},
+                (proxy, m, args) -> m.getName().equals("dataDir") ? dir : m.invoke(a.retrieval(), args));
+        return (RetrievalConfig) Proxy.newProxyInstance(loader, new Class<?>[] {RetrievalConfig.class},
+                (proxy, m, args) -> m.getName().equals("retrieval") ? r : m.invoke(a, args));
     }
 
     @Test
