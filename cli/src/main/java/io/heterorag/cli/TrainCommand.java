@@ -242,10 +242,12 @@ final class TrainCommand {
                 for (String[] split : new String[][] {{"train", "train.jsonl"}, {"dev", "eval.jsonl"}}) {
                     MqgExamples.Written w = MqgExamples.write(stub, retrieval, medpix, split[0], corpora, dir.resolve(split[1]));
                     ObjectNode o = made.putObject(split[0]);
+                    o.put("cases", w.cases());
                     o.put("examples", w.examples());
                     o.put("gold_found", w.withHit());
                     w.tags().forEach(o::put);
-                    System.err.println(split[0] + ": " + w.examples() + " examples, gold topic found by a candidate for " + w.withHit());
+                    System.err.println(split[0] + ": " + w.cases() + " cases, " + w.examples() + " examples, gold topic found by a candidate for "
+                            + w.withHit());
                 }
                 made.put("seconds", (System.nanoTime() - t0) / 1e9);
             } else if (!Files.isRegularFile(dir.resolve("train.jsonl")) || !Files.isRegularFile(dir.resolve("eval.jsonl"))) {
