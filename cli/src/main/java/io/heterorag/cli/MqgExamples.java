@@ -22,21 +22,18 @@ import com.google.protobuf.ByteString;
 import io.heterorag.model.generation.QueryTerms;
 import io.heterorag.model.generation.TaggedQueries;
 import io.heterorag.model.generation.TaggedQueryGrammar;
-import io.heterorag.proto.v1.AnswerOptions;
-import io.heterorag.proto.v1.AnswerRequest;
-import io.heterorag.proto.v1.ClinicalRagGrpc;
 import io.heterorag.proto.v1.Corpus;
 import io.heterorag.proto.v1.Image;
 import io.heterorag.proto.v1.Modality;
 import io.heterorag.proto.v1.ReportHit;
 import io.heterorag.proto.v1.RetrievalGrpc;
+import io.heterorag.proto.v1.RetrieveReportsRequest;
 import io.heterorag.proto.v1.SearchCorpusRequest;
-import io.heterorag.proto.v1.Task;
 
 /**
  * The MQG's training data, made by the platform (docs/query-generator.md): for each MedPix case with
  * an image, the question of {@code eval diagnosis} (History + "What is the most likely diagnosis?"),
- * the reports the running stack retrieves for the image (its own case's left out), candidate queries
+ * the reports the running stack retrieves for the image as it would for another case's image ({@link #reports}), candidate queries
  * per unstructured corpus from the question's terms, the reports' shared terms and combinations, each
  * scored by the stack's real corpus search (the rank of the case's gold topic among the hits' distinct
  * titles). Every candidate's words are written rarest first (IDF over the train questions), so a
@@ -167,7 +164,7 @@ final class MqgExamples {
     }
 
     /** Writes one split's examples; cases without an image on disk are left out (the VLM reads the image). */
-    static Written write(ClinicalRagGrpc.ClinicalRagBlockingStub generation, RetrievalGrpc.RetrievalBlockingStub retrieval, MedPix medpix,
+    static Written write(RetrievalGrpc.RetrievalBlockingStub retrieval, MedPix medpix,
             String split, List<Corpus> corpora, Path file) {
         // word rarity from the train questions only, for every split: dev stays held out
         Map<String, Double> idf = idf(medpix.cases("train").stream().map(c -> c.history() + " " + EvalCommand.QUESTION).toList());
@@ -187,7 +184,7 @@ final class MqgExamples {
         try (BufferedWriter out = Files.newBufferedWriter(file)) {
             List<Future<List<Map<String, Object>>>> lines = new ArrayList<>();
             for (MedPix.Case c : cases) {
-                lines.add(pool.submit(() -> examples(generation, retrieval, c, images.get(c.id()), corpora, idf, train)));
+                lines.add(pool.submit(() -> examples(retrieval, c, images.get(c.id()), corpora, idf, train)));
             }
             for (Future<List<Map<String, Object>>> f : lines) {
                 List<Map<String, Object>> ls = f.get();
@@ -215,17 +212,41 @@ final class MqgExamples {
         return new Written(cases.size(), withHit, examples, tags);
     }
 
+    /** Reports asked for beyond the served number, so that the image's own case's can be left out. */
+    static final int REPORTS_ASKED = 12;
+    static final int REPORTS_SERVED = 5;
+    /** retrieval-service's default adaptive cut (heterorag.retrieval.adaptive-k.ratio): stop where a similarity drops below 0.9 × the previous. */
+    static final double ADAPTIVE_RATIO = 0.9;
+
+    /**
+     * The reports a query image of another case would get: a fixed list, the case's own reports left
+     * out (a train image finds its own report first, and the adaptive cut would then keep little
+     * else: train prompts held 0.7 reports on average against 4.8 on dev), then the served number and
+     * the served adaptive cut applied to what is left.
+     */
+    static List<String> reports(RetrievalGrpc.RetrievalBlockingStub retrieval, MedPix.Case c, Path image) {
+        List<ReportHit> others = retrieval.retrieveReports(RetrieveReportsRequest.newBuilder().setModality(Modality.RADIOLOGY)
+                        .setImage(Image.newBuilder().setData(ByteString.copyFrom(AtlasSources.read(image))).setMediaType(AskCommand.mediaType(image)))
+                        .setK(REPORTS_ASKED).setFixedK(true).build())
+                .getReportsList().stream().filter(h -> !c.id().equals(h.getMetadataMap().get("case_id"))).limit(REPORTS_SERVED).toList();
+        return others.subList(0, adaptiveCut(others.stream().map(ReportHit::getScore).toList())).stream().map(ReportHit::getText).toList();
+    }
+
+    /** How many of a ranked list retrieval-service keeps (AdaptiveK with the default ratio, at least one). */
+    static int adaptiveCut(List<Float> scores) {
+        for (int i = 1; i < scores.size(); i++) {
+            if (scores.get(i - 1) <= 0 || scores.get(i) <= 0 || scores.get(i) / scores.get(i - 1) < ADAPTIVE_RATIO) {
+                return i;
+            }
+        }
+        return scores.size();
+    }
+
     /** A case's examples: train: one per target found (none when nothing finds the gold topic); dev: exactly one. */
-    private static List<Map<String, Object>> examples(ClinicalRagGrpc.ClinicalRagBlockingStub generation,
-            RetrievalGrpc.RetrievalBlockingStub retrieval, MedPix.Case c, Path image, List<Corpus> corpora, Map<String, Double> idf,
+    private static List<Map<String, Object>> examples(RetrievalGrpc.RetrievalBlockingStub retrieval, MedPix.Case c, Path image, List<Corpus> corpora, Map<String, Double> idf,
             boolean train) {
         String question = (c.history() + " " + EvalCommand.QUESTION).strip();
-        AnswerRequest req = AnswerRequest.newBuilder().setRequestId("mqg-examples-" + c.id()).setTask(Task.OPEN_VQA)
-                .setModality(Modality.RADIOLOGY).setQuestion(question)
-                .setImage(Image.newBuilder().setData(ByteString.copyFrom(AtlasSources.read(image))).setMediaType(AskCommand.mediaType(image)))
-                .setOptions(AnswerOptions.newBuilder().setEvidenceOnly(true).setSkipKnowledge(true)).build();
-        List<String> reports = generation.answer(req).getReportsList().stream()
-                .filter(h -> !c.id().equals(h.getMetadataMap().get("case_id"))).map(ReportHit::getText).toList();
+        List<String> reports = reports(retrieval, c, image);
         List<String> q = QueryTerms.questionTerms(question);
         List<String> r = QueryTerms.sharedTerms(reports, new HashSet<>(q), REPORT_TERMS);
         List<String> candidates = candidates(q, r, idf, TaggedQueryGrammar.DEFAULT.maxWords());

@@ -240,7 +240,7 @@ final class TrainCommand {
                 System.err.println("scoring candidate queries on " + corpora + " (empty corpora are skipped) into " + dir);
                 long t0 = System.nanoTime();
                 for (String[] split : new String[][] {{"train", "train.jsonl"}, {"dev", "eval.jsonl"}}) {
-                    MqgExamples.Written w = MqgExamples.write(stub, retrieval, medpix, split[0], corpora, dir.resolve(split[1]));
+                    MqgExamples.Written w = MqgExamples.write(retrieval, medpix, split[0], corpora, dir.resolve(split[1]));
                     ObjectNode o = made.putObject(split[0]);
                     o.put("cases", w.cases());
                     o.put("examples", w.examples());

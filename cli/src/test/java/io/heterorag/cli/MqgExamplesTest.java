@@ -51,4 +51,13 @@ class MqgExamplesTest {
     void withoutReportTermsTheCandidatesAreTheQuestionsAlone() {
         assertEquals(List.of("lung", "lung mass"), MqgExamples.candidates(List.of("mass", "lung"), List.of(), Map.of("lung", 3.0, "mass", 2.0), 8));
     }
+
+    @Test
+    void theAdaptiveCutStopsWhereASimilarityDropsBelowNineTenthsOfThePrevious() {
+        assertEquals(3, MqgExamples.adaptiveCut(List.of(0.8f, 0.75f, 0.7f, 0.5f, 0.49f)));
+        assertEquals(1, MqgExamples.adaptiveCut(List.of(0.9f, 0.3f)));
+        assertEquals(2, MqgExamples.adaptiveCut(List.of(0.9f, 0.85f)));
+        assertEquals(1, MqgExamples.adaptiveCut(List.of(0.5f, -0.1f)), "a similarity at or below zero is a drop");
+        assertEquals(0, MqgExamples.adaptiveCut(List.of()));
+    }
 }
