@@ -250,7 +250,7 @@ final class MqgExamples {
         List<String> q = QueryTerms.questionTerms(question);
         List<String> r = QueryTerms.sharedTerms(reports, new HashSet<>(q), REPORT_TERMS);
         List<String> candidates = candidates(q, r, idf, TaggedQueryGrammar.DEFAULT.maxWords());
-        // per corpus, the candidates that find the gold topic in the first HIT_RANK: best rank first, then fewer words, then order
+        // per corpus, the candidates that find the gold topic in the first HIT_RANK: best rank first, then more words, then order
         Map<Corpus, List<String>> found = new LinkedHashMap<>();
         Map<Corpus, List<Integer>> foundRanks = new LinkedHashMap<>();
         for (Corpus corpus : corpora) {
@@ -261,7 +261,8 @@ final class MqgExamples {
                     hits.add(new Object[] {cand, rank});
                 }
             }
-            hits.sort(java.util.Comparator.<Object[]>comparingInt(h -> (int) h[1]).thenComparingInt(h -> ((String) h[0]).split(" ").length));
+            // among equal ranks the longer query: one word that happens to find the topic teaches the model to write one generic word
+            hits.sort(java.util.Comparator.<Object[]>comparingInt(h -> (int) h[1]).thenComparingInt(h -> -((String) h[0]).split(" ").length));
             if (!hits.isEmpty()) {
                 found.put(corpus, hits.stream().map(h -> (String) h[0]).toList());
                 foundRanks.put(corpus, hits.stream().map(h -> (int) h[1]).toList());

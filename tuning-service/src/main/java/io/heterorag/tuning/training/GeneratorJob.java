@@ -239,7 +239,9 @@ public final class GeneratorJob {
             if (seqs.isEmpty()) {
                 throw new IllegalArgumentException("no example's prompt fits the context of " + runtime.contextLength() + " tokens");
             }
-            return new GeneratorTrainer.Data(seqs, images);
+            // the MQG is decoded copying the prompt's words (TaggedQueryGrammar.copying): train it to choose among them too
+            boolean copy = examples.stream().allMatch(e -> e.task().equals("query_generation"));
+            return new GeneratorTrainer.Data(seqs, images, copy);
         }
 
         /** The first few sequences whose answer was not cut: the runtime can rebuild them from input and answer. */
