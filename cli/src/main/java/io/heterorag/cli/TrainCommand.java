@@ -40,7 +40,7 @@ final class TrainCommand {
     /** Job parameters passed through from the command line ("--batch-size" → "batch_size"). */
     private static final List<String> MODCLIP_PARAMETERS = List.of("epochs", "batch-size", "learning-rate", "image-size", "dimension", "seed");
     private static final List<String> GENERATOR_PARAMETERS = List.of("epochs", "batch-size", "learning-rate", "hidden", "layers", "heads",
-            "context", "image-size", "seed");
+            "context", "image-size", "seed", "copy-loss");
     private static final List<String> DPO_PARAMETERS = List.of("epochs", "batch-size", "learning-rate", "beta", "seed", "max-examples",
             "threads", "bundle");
 

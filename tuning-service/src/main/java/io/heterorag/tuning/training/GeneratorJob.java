@@ -81,6 +81,9 @@ public final class GeneratorJob {
                 progress.accept("tokenising " + train.size() + " examples (vocabulary " + vocab + ", answer budget " + answerBudget + ")");
                 layout = new Layout(runtime, answerBudget, s.imageSize());
                 data = layout.data(train);
+                if ("false".equals(parameters.get("copy_loss"))) { // mqg parameter: train with the plain loss only
+                    data = new GeneratorTrainer.Data(data.sequences(), data.images(), false);
+                }
             }
             deleteTree(layoutDir);
             VlmConfig cfg = config(vocab, s, answerBudget);
