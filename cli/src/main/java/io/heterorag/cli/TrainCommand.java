@@ -40,7 +40,7 @@ final class TrainCommand {
     /** Job parameters passed through from the command line ("--batch-size" → "batch_size"). */
     private static final List<String> MODCLIP_PARAMETERS = List.of("epochs", "batch-size", "learning-rate", "image-size", "dimension", "seed");
     private static final List<String> GENERATOR_PARAMETERS = List.of("epochs", "batch-size", "learning-rate", "hidden", "layers", "heads",
-            "context", "image-size", "seed");
+            "context", "image-size", "seed", "copy-loss");
     private static final List<String> DPO_PARAMETERS = List.of("epochs", "batch-size", "learning-rate", "beta", "seed", "max-examples",
             "threads", "bundle");
 
@@ -240,12 +240,14 @@ final class TrainCommand {
                 System.err.println("scoring candidate queries on " + corpora + " (empty corpora are skipped) into " + dir);
                 long t0 = System.nanoTime();
                 for (String[] split : new String[][] {{"train", "train.jsonl"}, {"dev", "eval.jsonl"}}) {
-                    MqgExamples.Written w = MqgExamples.write(stub, retrieval, medpix, split[0], corpora, dir.resolve(split[1]));
+                    MqgExamples.Written w = MqgExamples.write(retrieval, medpix, split[0], corpora, dir.resolve(split[1]));
                     ObjectNode o = made.putObject(split[0]);
+                    o.put("cases", w.cases());
                     o.put("examples", w.examples());
                     o.put("gold_found", w.withHit());
                     w.tags().forEach(o::put);
-                    System.err.println(split[0] + ": " + w.examples() + " examples, gold topic found by a candidate for " + w.withHit());
+                    System.err.println(split[0] + ": " + w.cases() + " cases, " + w.examples() + " examples, gold topic found by a candidate for "
+                            + w.withHit());
                 }
                 made.put("seconds", (System.nanoTime() - t0) / 1e9);
             } else if (!Files.isRegularFile(dir.resolve("train.jsonl")) || !Files.isRegularFile(dir.resolve("eval.jsonl"))) {

@@ -90,7 +90,7 @@ public record RagPrompt(String task, String question, List<String> choices, List
         return out;
     }
 
-    private static String clip(String text) {
+    static String clip(String text) {
         String t = text.replace('\n', ' ').strip();
         return t.length() <= MAX_ITEM_CHARS ? t : t.substring(0, MAX_ITEM_CHARS) + "…";
     }

@@ -1,6 +1,13 @@
 package io.heterorag.model.generation;
 
+import java.text.Normalizer;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 
 /**
  * The Multi-corpora Query Generator's output language (HeteroRAG inference step 2) as a decoding
@@ -16,6 +23,11 @@ import java.util.List;
  * tokenizer. It also keeps the output completable: a token is allowed only if the shortest way to
  * finish from there (counted in characters, each available as a one-character token — checked when
  * bound) still fits the tokens left, so the output always ends with eos inside max_new_tokens.
+ *
+ * <p>{@link #copying} adds a copy constraint: every word of an unstructured query must be one of a
+ * given set (the prompt's words, {@link #promptWords}), at most once per query — a word may only be a
+ * prefix of an allowed word and may only end at a complete one (a character trie). A small model then
+ * only has to learn which of the prompt's words make a good query, not how to spell them.
  */
 public final class TaggedQueryGrammar implements TokenConstraint.Spec {
 
@@ -29,12 +41,14 @@ public final class TaggedQueryGrammar implements TokenConstraint.Spec {
     private final int maxWordChars;
     /** Tags that may be written (a corpus the caller did not enable cannot be queried). */
     private final boolean[] enabled;
+    /** The words unstructured queries may use; null: any word. */
+    private final WordTrie words;
 
     public TaggedQueryGrammar(int maxWords, int maxWordChars) {
-        this(maxWords, maxWordChars, TAGS);
+        this(maxWords, maxWordChars, TAGS, null);
     }
 
-    private TaggedQueryGrammar(int maxWords, int maxWordChars, List<String> tags) {
+    private TaggedQueryGrammar(int maxWords, int maxWordChars, List<String> tags, WordTrie words) {
         if (maxWords < 1 || maxWordChars < 1) {
             throw new IllegalArgumentException("a query needs at least one word of one character: maxWords " + maxWords
                     + ", maxWordChars " + maxWordChars);
@@ -51,11 +65,59 @@ public final class TaggedQueryGrammar implements TokenConstraint.Spec {
         if (tags.isEmpty()) {
             throw new IllegalArgumentException("a grammar without tags admits no output");
         }
+        this.words = words;
     }
 
     /** The same grammar admitting only {@code tags} (a non-empty subset of {@link #TAGS}; all when empty). */
     public TaggedQueryGrammar only(java.util.Collection<String> tags) {
-        return tags.isEmpty() ? this : new TaggedQueryGrammar(maxWords, maxWordChars, List.copyOf(tags));
+        return tags.isEmpty() ? this : new TaggedQueryGrammar(maxWords, maxWordChars, List.copyOf(tags), words);
+    }
+
+    /**
+     * The same grammar where each word of an unstructured query (not the graph query: its relation is not
+     * in the prompt) is one of {@code allowed} (lower case; a word longer than maxWordChars or with a
+     * character other than a letter, digit or '-' is dropped), at most once per query.
+     *
+     * @throws IllegalArgumentException when no allowed word remains (there would be nothing to write)
+     */
+    public TaggedQueryGrammar copying(Collection<String> allowed) {
+        List<String> kept = allowed.stream().filter(this::writable).distinct().toList();
+        if (kept.isEmpty()) {
+            throw new IllegalArgumentException("no word to copy: a copying grammar needs at least one word of letters, digits or '-'");
+        }
+        List<String> tags = new ArrayList<>();
+        for (int i = 0; i < TAGS.size(); i++) {
+            if (enabled[i]) {
+                tags.add(TAGS.get(i));
+            }
+        }
+        return new TaggedQueryGrammar(maxWords, maxWordChars, tags, new WordTrie(kept));
+    }
+
+    private boolean writable(String w) {
+        return !w.isEmpty() && w.length() <= maxWordChars && w.chars().allMatch(c -> Character.isLowerCase(c) || Character.isDigit(c) || c == '-');
+    }
+
+    /**
+     * The words a query may copy from a prompt: the content words ({@link QueryTerms#terms}) of the
+     * question and the reports, hyphenated ones split into their parts (WordPiece writes "x-ray" as
+     * "x - ray"), accents stripped (as the BERT normaliser does), each once, in order of appearance.
+     */
+    public static Set<String> promptWords(String question, List<String> reports) {
+        Set<String> out = new LinkedHashSet<>();
+        List<String> texts = new ArrayList<>();
+        texts.add(question);
+        reports.stream().map(RagPrompt::clip).forEach(texts::add); // as the prompt shows them
+        for (String text : texts) {
+            for (String term : QueryTerms.terms(text)) {
+                for (String part : Normalizer.normalize(term, Normalizer.Form.NFD).replaceAll("\\p{M}+", "").split("-")) {
+                    if (!part.isEmpty()) {
+                        out.add(part);
+                    }
+                }
+            }
+        }
+        return out;
     }
 
     public int maxWords() {
@@ -68,6 +130,34 @@ public final class TaggedQueryGrammar implements TokenConstraint.Spec {
      */
     public int shortestOutput() {
         return new State().need();
+    }
+
+    /** The allowed words a vocabulary can spell: a word's first character as a word-initial one-character token, the rest as continuations. */
+    private WordTrie spellable(TokenVocabulary v) {
+        Set<Character> starts = new java.util.HashSet<>();
+        Set<Character> singles = new java.util.HashSet<>();
+        for (int t = 0; t < v.size(); t++) {
+            String s = v.surface(t);
+            if (s.length() == 1) {
+                singles.add(s.charAt(0));
+            } else if (s.length() == 2 && Character.isWhitespace(s.charAt(0))) {
+                starts.add(s.charAt(1));
+            }
+        }
+        List<String> kept = new ArrayList<>();
+        for (String w : words.words) {
+            boolean ok = starts.contains(w.charAt(0));
+            for (int i = 1; ok && i < w.length(); i++) {
+                ok = singles.contains(w.charAt(i));
+            }
+            if (ok) {
+                kept.add(w);
+            }
+        }
+        if (kept.isEmpty()) {
+            throw new IllegalArgumentException("the generator's vocabulary cannot spell any of the " + words.words.size() + " words to copy");
+        }
+        return kept.size() == words.words.size() ? words : new WordTrie(kept);
     }
 
     @Override
@@ -91,12 +181,13 @@ public final class TaggedQueryGrammar implements TokenConstraint.Spec {
                     + "': it cannot write the tagged query grammar");
         }
         int[][] nameCost = nameCosts(vocabulary);
-        int need = new State(nameCost).need() + 1;
+        WordTrie trie = words == null ? null : spellable(vocabulary);
+        int need = new State(nameCost, trie).need() + 1;
         if (maxNewTokens < need) {
             throw new IllegalArgumentException("max_new_tokens " + maxNewTokens + " is too few for the tagged query grammar: the shortest"
                     + " complete output may take " + need + " tokens");
         }
-        return (generated, remaining) -> allowed(vocabulary, nameCost, generated, remaining);
+        return (generated, remaining) -> allowed(vocabulary, nameCost, trie, generated, remaining);
     }
 
     private static boolean hasSingle(TokenVocabulary v, char c, boolean spaceOk) {
@@ -110,8 +201,8 @@ public final class TaggedQueryGrammar implements TokenConstraint.Spec {
         return false;
     }
 
-    private int[] allowed(TokenVocabulary v, int[][] nameCost, int[] generated, int remaining) {
-        State s = new State(nameCost);
+    private int[] allowed(TokenVocabulary v, int[][] nameCost, WordTrie trie, int[] generated, int remaining) {
+        State s = new State(nameCost, trie);
         for (int i = 0; i < generated.length; i++) {
             if (!s.feed(text(v, generated, i))) {
                 throw new IllegalStateException("token " + generated[i] + " at " + i + " is outside the tagged query grammar");
@@ -165,6 +256,8 @@ public final class TaggedQueryGrammar implements TokenConstraint.Spec {
     private final class State {
         /** nameCost[tag][pos]: tokens to write the rest of the tag's name from pos; null: one per character. */
         final int[][] nameCost;
+        /** The words queries may copy (null: any). */
+        final WordTrie trie;
         int phase = OUT;
         int next;       // first tag that may still open
         int closed;     // tags written
@@ -174,17 +267,27 @@ public final class TaggedQueryGrammar implements TokenConstraint.Spec {
         int words;      // CONTENT: words in the current query (graph: in the current side)
         int wordLen;    // CONTENT: letters of the word being written, 0 between words
         boolean comma;  // CONTENT of graph: on the relation side
+        int node = -1;  // CONTENT of a copying query: the trie node of the word being written
+        int[] used;     // CONTENT of a copying query: the words the query has written
+        int nUsed;
 
         State() {
-            this(null);
+            this(null, TaggedQueryGrammar.this.words);
         }
 
-        State(int[][] nameCost) {
+        State(int[][] nameCost, WordTrie trie) {
             this.nameCost = nameCost;
+            this.trie = trie;
+            this.used = trie == null ? null : new int[maxWords];
         }
 
         State copy() {
-            State s = new State(nameCost);
+            State s = new State(nameCost, trie);
+            s.node = node;
+            s.nUsed = nUsed;
+            if (used != null) {
+                System.arraycopy(used, 0, s.used, 0, nUsed);
+            }
             s.phase = phase;
             s.next = next;
             s.closed = closed;
@@ -217,7 +320,7 @@ public final class TaggedQueryGrammar implements TokenConstraint.Spec {
                     if (ws) {
                         return true;
                     }
-                    if (c == '<' && cheapestTag(next, "", null) < Integer.MAX_VALUE) {
+                    if (c == '<' && cheapestTag(next, "", null, trie) < Integer.MAX_VALUE) {
                         phase = OPEN_NAME;
                         prefix = "";
                         return true;
@@ -250,12 +353,18 @@ public final class TaggedQueryGrammar implements TokenConstraint.Spec {
                         words = 0;
                         wordLen = 0;
                         comma = false;
+                        node = -1;
+                        nUsed = 0;
                         return true;
                     }
                     return false;
                 }
                 case CONTENT -> {
+                    boolean copying = copying();
                     if (ws) {
+                        if (copying && wordLen > 0 && !endWord()) {
+                            return false;
+                        }
                         wordLen = 0;
                         return true;
                     }
@@ -265,8 +374,17 @@ public final class TaggedQueryGrammar implements TokenConstraint.Spec {
                                 return false;
                             }
                             words++;
+                            node = 0;
                         } else if (wordLen >= maxWordChars) {
                             return false;
+                        }
+                        if (copying) {
+                            // only a prefix of an allowed word not yet in this query
+                            int child = trie.child(node, c);
+                            if (child < 0 || trie.nearest(child, used, nUsed) < 0) {
+                                return false;
+                            }
+                            node = child;
                         }
                         wordLen++;
                         return true;
@@ -278,6 +396,9 @@ public final class TaggedQueryGrammar implements TokenConstraint.Spec {
                         return true;
                     }
                     if (c == '<' && words > 0 && (tag != GRAPH || comma)) {
+                        if (copying && wordLen > 0 && !endWord()) {
+                            return false;
+                        }
                         phase = CLOSE_SLASH;
                         return true;
                     }
@@ -324,13 +445,34 @@ public final class TaggedQueryGrammar implements TokenConstraint.Spec {
             }
         }
 
+        private boolean copying() {
+            return trie != null && tag != GRAPH;
+        }
+
+        /** Ends the word being copied: it must be a whole allowed word not yet in this query. */
+        private boolean endWord() {
+            int w = trie.word[node];
+            for (int i = 0; i < nUsed; i++) {
+                if (used[i] == w) {
+                    return false;
+                }
+            }
+            if (w < 0) {
+                return false;
+            }
+            used[nUsed++] = w;
+            node = -1;
+            return true;
+        }
+
         /** Characters of the shortest way from here to a complete output (0 when complete). */
         int need() {
             return switch (phase) {
-                case OUT -> closed > 0 ? 0 : 1 + cheapestTag(next, "", nameCost);
-                case OPEN_NAME -> cheapestTag(next, prefix, nameCost);
-                case OPEN_GT -> 1 + contentMin(tag, 0, false) + closeLen(tag, nameCost);
-                case CONTENT -> contentMin(tag, words, comma) + closeLen(tag, nameCost);
+                case OUT -> closed > 0 ? 0 : 1 + cheapestTag(next, "", nameCost, trie);
+                case OPEN_NAME -> cheapestTag(next, prefix, nameCost, trie);
+                case OPEN_GT -> 1 + contentMin(tag, 0, false, trie) + closeLen(tag, nameCost);
+                case CONTENT -> (copying() && wordLen > 0 ? trie.nearest(node, used, nUsed) : contentMin(tag, words, comma, trie))
+                        + closeLen(tag, nameCost);
                 case CLOSE_SLASH -> 1 + name(tag, 0, nameCost) + 1;
                 case CLOSE_NAME -> name(tag, namePos, nameCost) + 1;
                 case CLOSE_GT -> 1;
@@ -340,21 +482,22 @@ public final class TaggedQueryGrammar implements TokenConstraint.Spec {
     }
 
     /** Characters after a tag's '<' to finish the shortest tag from {@code from} on whose name starts with {@code typed}. */
-    private int cheapestTag(int from, String typed, int[][] nameCost) {
+    private int cheapestTag(int from, String typed, int[][] nameCost, WordTrie trie) {
         int best = Integer.MAX_VALUE;
         for (int i = from; i < TAGS.size(); i++) {
             String name = TAGS.get(i);
             if (enabled[i] && name.startsWith(typed)) {
                 int open = name(i, typed.length(), nameCost) + 1;
-                best = Math.min(best, open + contentMin(i, 0, false) + closeLen(i, nameCost));
+                best = Math.min(best, open + contentMin(i, 0, false, trie) + closeLen(i, nameCost));
             }
         }
         return best;
     }
 
-    private static int contentMin(int tag, int words, boolean comma) {
+    /** Characters to finish a query between words (a copying query's first word is at least its shortest allowed word). */
+    private static int contentMin(int tag, int words, boolean comma, WordTrie trie) {
         if (tag != GRAPH) {
-            return words > 0 ? 0 : 1;
+            return words > 0 ? 0 : trie == null ? 1 : trie.depth[0];
         }
         if (!comma) {
             return words > 0 ? 2 : 3;
@@ -405,4 +548,85 @@ public final class TaggedQueryGrammar implements TokenConstraint.Spec {
         return cost;
     }
 
+    /** A character trie over the words a query may copy; node 0 is the root, a child's id is above its parent's. */
+    static final class WordTrie {
+        final List<String> words;
+        /** word[n]: the id of the word ending at node n, else -1. */
+        final int[] word;
+        /** depth[n] / nearestWord[n]: characters from n to its closest word end, and that word. */
+        final int[] depth;
+        final int[] nearestWord;
+        private final List<Map<Character, Integer>> next = new ArrayList<>();
+
+        WordTrie(List<String> words) {
+            this.words = List.copyOf(words);
+            List<Integer> ends = new ArrayList<>();
+            next.add(new java.util.LinkedHashMap<>());
+            ends.add(-1);
+            for (int id = 0; id < words.size(); id++) {
+                int n = 0;
+                for (char c : words.get(id).toCharArray()) {
+                    Integer child = next.get(n).get(c);
+                    if (child == null) {
+                        child = next.size();
+                        next.add(new java.util.LinkedHashMap<>());
+                        ends.add(-1);
+                        next.get(n).put(c, child);
+                    }
+                    n = child;
+                }
+                ends.set(n, id);
+            }
+            word = ends.stream().mapToInt(Integer::intValue).toArray();
+            depth = new int[word.length];
+            nearestWord = new int[word.length];
+            for (int n = word.length - 1; n >= 0; n--) { // children first
+                depth[n] = Integer.MAX_VALUE / 2;
+                if (word[n] >= 0) {
+                    depth[n] = 0;
+                    nearestWord[n] = word[n];
+                    continue;
+                }
+                for (int child : next.get(n).values()) {
+                    if (1 + depth[child] < depth[n]) {
+                        depth[n] = 1 + depth[child];
+                        nearestWord[n] = nearestWord[child];
+                    }
+                }
+            }
+        }
+
+        int child(int node, char c) {
+            return next.get(node).getOrDefault(c, -1);
+        }
+
+        /** Characters from {@code node} to the end of its closest word not among {@code used}, or -1 when every word below is used. */
+        int nearest(int node, int[] used, int nUsed) {
+            if (!contains(used, nUsed, nearestWord[node])) {
+                return depth[node];
+            }
+            // breadth first: the first free word end met is the closest
+            java.util.ArrayDeque<int[]> queue = new java.util.ArrayDeque<>();
+            queue.add(new int[] {node, 0});
+            while (!queue.isEmpty()) {
+                int[] at = queue.poll();
+                if (word[at[0]] >= 0 && !contains(used, nUsed, word[at[0]])) {
+                    return at[1];
+                }
+                for (int child : next.get(at[0]).values()) {
+                    queue.add(new int[] {child, at[1] + 1});
+                }
+            }
+            return -1;
+        }
+
+        private static boolean contains(int[] used, int n, int w) {
+            for (int i = 0; i < n; i++) {
+                if (used[i] == w) {
+                    return true;
+                }
+            }
+            return false;
+        }
+    }
 }

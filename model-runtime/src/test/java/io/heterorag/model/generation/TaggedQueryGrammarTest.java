@@ -135,4 +135,74 @@ class TaggedQueryGrammarTest {
         assertFalse(g.isPrefix("<guidx"));
         assertEquals(1 + 4 + 1 + 1 + 2 + 4 + 1, g.shortestOutput());
     }
+
+    @Test
+    void aCopyingGrammarAdmitsOnlyWholeAllowedWordsOncePerQuery() {
+        TaggedQueryGrammar g = new TaggedQueryGrammar(3, 24).copying(List.of("headache", "head", "mass", "x", "ray"));
+        assertTrue(g.accepts("<book>headache mass</book>"));
+        assertTrue(g.accepts("<book>head</book>"), "a word that is a prefix of another is a word");
+        assertTrue(g.accepts("< wiki > mass < / wiki > < book > x ray < / book >"), "the same word in two queries; WordPiece spacing");
+        assertFalse(g.accepts("<book>hea</book>"), "a word ends only at a complete allowed word");
+        assertFalse(g.accepts("<book>pain</book>"), "not an allowed word");
+        assertFalse(g.accepts("<book>headaches</book>"), "not a prefix of an allowed word");
+        assertFalse(g.accepts("<book>mass mass</book>"), "no word twice in one query");
+        assertFalse(g.accepts("<book>x ray mass head</book>"), "maxWords still holds");
+        assertTrue(g.isPrefix("<book>heada"));
+        assertFalse(g.isPrefix("<book>headx"));
+        // once "headache" is used, "head" still completes to "head"; once both are, "h" leads nowhere
+        assertTrue(g.isPrefix("<book>headache hea"));
+        assertFalse(g.isPrefix("<book>headache head h"));
+        assertFalse(g.isPrefix("<book>head headache h"));
+        assertTrue(g.accepts("<graph>anything,related</graph>"), "the graph query is not copied");
+        // the shortest output uses the shortest allowed word
+        TaggedQueryGrammar one = TaggedQueryGrammar.DEFAULT.only(List.of("wiki")).copying(List.of("mass"));
+        assertEquals(1 + 4 + 1 + 4 + 2 + 4 + 1, one.shortestOutput());
+        assertThrows(IllegalArgumentException.class, () -> TaggedQueryGrammar.DEFAULT.copying(List.of("", "a b", "Upper")));
+    }
+
+    @Test
+    void promptWordsAreTheContentWordsSplitAtHyphensWithoutAccents() {
+        assertEquals(List.of("headache", "x", "ray", "fever", "crane"),
+                List.copyOf(TaggedQueryGrammar.promptWords("A 30 year old with headache. X-ray?", List.of("Fever and headache", "crâne"))));
+    }
+
+    @Test
+    void aCopyingModelWritesOnlyPromptWordsWithinItsBudget() {
+        String prompt = "Question: a mass in the lung with pleural effusion and fever, what is the diagnosis?";
+        java.util.Set<String> allowed = TaggedQueryGrammar.promptWords(prompt, List.of());
+        TaggedQueryGrammar copying = TaggedQueryGrammar.DEFAULT.copying(allowed);
+        List<String> outputs = new ArrayList<>();
+        for (long seed : new long[] {1, 2, 3}) {
+            Path bundle = seed == 2 ? TinyMqgBundles.qwen2vl(dir.resolve("q" + seed), seed) : TinyMqgBundles.llava(dir.resolve("l" + seed), seed);
+            try (OnnxGenerator g = OnnxGenerator.load(bundle, ExecutionProviders.choose("cpu", 1))) {
+                for (int i = 0; i < 4; i++) {
+                    int budget = i == 3 ? 14 : 60;
+                    DecodingOptions o = i == 0 ? DecodingOptions.greedy(budget)
+                            : new DecodingOptions(budget, 1.5f, 1f, 0, seed * 10 + i, 1f, List.of(), List.of());
+                    Generation out = g.generate(new GenerationInput(null, prompt), o.withConstraint(copying), null);
+                    outputs.add(out.text());
+                    assertEquals("eos", out.finishReason(), out.text());
+                    assertTrue(out.tokenIds().length <= budget, out.text());
+                    for (TaggedQueries.Query q : TaggedQueries.parse(out.text())) {
+                        if (!q.tag().equals("graph")) {
+                            List<String> words = List.of(q.text().split(" +"));
+                            assertTrue(allowed.containsAll(words), out.text());
+                            assertEquals(words.size(), words.stream().distinct().count(), out.text());
+                        }
+                    }
+                }
+            }
+        }
+        assertTrue(outputs.stream().distinct().count() > 3, outputs.toString());
+        // words not in this vocabulary are spelled from pieces
+        try (OnnxGenerator g = OnnxGenerator.load(TinyMqgBundles.llava(dir.resolve("l1"), 1), ExecutionProviders.choose("cpu", 1))) {
+            TaggedQueryGrammar only = TaggedQueryGrammar.DEFAULT.only(List.of("book")).copying(List.of("pneumomass", "effusions"));
+            for (int seed = 0; seed < 3; seed++) {
+                Generation out = g.generate(new GenerationInput(null, prompt),
+                        new DecodingOptions(40, 1.5f, 1f, 0, seed, 1f, List.of(), List.of()).withConstraint(only), null);
+                String text = TaggedQueries.parse(out.text()).get(0).text();
+                assertTrue(List.of("pneumomass", "effusions", "pneumomass effusions", "effusions pneumomass").contains(text), out.text());
+            }
+        }
+    }
 }

@@ -20,7 +20,8 @@ import io.heterorag.proto.v1.CorpusQuery;
  * The Multi-corpora Query Generator on a generator model (HeteroRAG inference step 2): the model reads
  * the question, the image (when the request has one) and the retrieved reports, fitted to its context
  * ({@link RagPrompt}, task {@value #TASK}: reports are dropped first, the question is never cut), and
- * writes the tagged queries greedily under {@link TaggedQueryGrammar}, so its output always parses;
+ * writes the tagged queries greedily under {@link TaggedQueryGrammar}, copying every query word from
+ * the prompt ({@link TaggedQueryGrammar#copying}), so its output always parses;
  * each tag becomes one {@link CorpusQuery} of its corpus, a missing tag skips the corpus. When its
  * queries cannot be used (see {@link Fallback}) the caller falls back to the rule-based builder.
  */
@@ -79,6 +80,8 @@ public final class GeneratorQueryWriter implements AutoCloseable {
         try {
             // only enabled corpora's tags are admitted: the model cannot spend its output on a corpus that is not searched
             TaggedQueryGrammar g0 = grammar.only(enabled.stream().map(c -> c.name().toLowerCase(Locale.ROOT)).toList());
+            // and every query word is copied from the prompt the model reads (the question and the reports kept)
+            g0 = copying(g0, question, reports.subList(0, fitted.keptReports()));
             g = generator.generate(new GenerationInput(image, fitted.text()), DecodingOptions.greedy(maxNewTokens).withConstraint(g0), null);
         } catch (IllegalArgumentException e) {
             throw new Fallback("constraint", e.getMessage());
@@ -86,6 +89,12 @@ public final class GeneratorQueryWriter implements AutoCloseable {
             throw new Fallback("error", e.getMessage());
         }
         return read(g.text(), enabled, g.promptTokens(), g.tokenIds().length);
+    }
+
+    /** The grammar restricted to the prompt's words; unchanged when the prompt has none (a question of stop words only). */
+    static TaggedQueryGrammar copying(TaggedQueryGrammar grammar, String question, List<String> reports) {
+        Set<String> words = TaggedQueryGrammar.promptWords(question, reports);
+        return words.isEmpty() ? grammar : grammar.copying(words);
     }
 
     /** The queries of a tagged output, kept for the enabled corpora. */

@@ -81,6 +81,9 @@ public final class GeneratorJob {
                 progress.accept("tokenising " + train.size() + " examples (vocabulary " + vocab + ", answer budget " + answerBudget + ")");
                 layout = new Layout(runtime, answerBudget, s.imageSize());
                 data = layout.data(train);
+                if ("false".equals(parameters.get("copy_loss"))) { // mqg parameter: train with the plain loss only
+                    data = new GeneratorTrainer.Data(data.sequences(), data.images(), false);
+                }
             }
             deleteTree(layoutDir);
             VlmConfig cfg = config(vocab, s, answerBudget);
@@ -239,7 +242,9 @@ public final class GeneratorJob {
             if (seqs.isEmpty()) {
                 throw new IllegalArgumentException("no example's prompt fits the context of " + runtime.contextLength() + " tokens");
             }
-            return new GeneratorTrainer.Data(seqs, images);
+            // the MQG is decoded copying the prompt's words (TaggedQueryGrammar.copying): train it to choose among them too
+            boolean copy = examples.stream().allMatch(e -> e.task().equals("query_generation"));
+            return new GeneratorTrainer.Data(seqs, images, copy);
         }
 
         /** The first few sequences whose answer was not cut: the runtime can rebuild them from input and answer. */

@@ -45,7 +45,16 @@ public final class GeneratorTrainer {
     }
 
     /** Sequences and the preprocessed images they point at (each [3, S, S], row-major). */
-    public record Data(List<Sequence> sequences, List<float[]> images) {
+    /**
+     * @param copyLoss add a second cross-entropy over only the tokens of each sequence (its prompt, its
+     *                 response, eos): a model decoded under a copy constraint chooses among the prompt's
+     *                 words, so it must learn which of them to write, not how often a word is written at
+     *                 all (the plain loss alone teaches the most frequent target words, e.g. "pain")
+     */
+    public record Data(List<Sequence> sequences, List<float[]> images, boolean copyLoss) {
+        public Data(List<Sequence> sequences, List<float[]> images) {
+            this(sequences, images, false);
+        }
     }
 
     /**
@@ -115,6 +124,9 @@ public final class GeneratorTrainer {
                             try (GradientCollector gc = trainer.newGradientCollector()) {
                                 NDArray logits = trainer.forward(new NDList(in.get(0), in.get(1), in.get(2), in.get(3))).head();
                                 NDArray loss = GeneratorNetwork.loss(logits, in.get(4));
+                                if (data.copyLoss()) {
+                                    loss = loss.add(GeneratorNetwork.loss(logits.add(ownTokens(step, part, dims.vocab())), in.get(4)));
+                                }
                                 float value = loss.getFloat();
                                 if (!Float.isFinite(value)) {
                                     throw new IllegalStateException(String.format("training diverged: loss %s at epoch %d, step %d "
@@ -177,6 +189,22 @@ public final class GeneratorTrainer {
         return new NDList(m.create(px, new Shape(b, 3, side, side)), m.create(ids, new Shape(b, t)),
                 m.create(mask, new Shape(b, t)), m.create(picks.stream().mapToLong(Long::longValue).toArray()),
                 m.create(labels.stream().mapToLong(Long::longValue).toArray()));
+    }
+
+    /** Per picked position [M, V]: 0 for the tokens of its sequence, -1e4 for every other token (in the order of {@link #inputs}' picks). */
+    static NDArray ownTokens(NDManager m, List<Sequence> part, int vocab) {
+        int rows = part.stream().mapToInt(s -> s.ids().length - s.responseStart()).sum();
+        float[] mask = new float[rows * vocab];
+        Arrays.fill(mask, -1e4f);
+        int row = 0;
+        for (Sequence s : part) {
+            for (int r = 0; r < s.ids().length - s.responseStart(); r++, row++) {
+                for (int id : s.ids()) {
+                    mask[row * vocab + id] = 0;
+                }
+            }
+        }
+        return m.create(mask, new Shape(rows, vocab));
     }
 
     private static float[][] rows(float[] flat, int t, int v) {

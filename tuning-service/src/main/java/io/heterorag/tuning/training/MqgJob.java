@@ -40,7 +40,8 @@ import io.heterorag.proto.v1.StartJobRequest;
  * training, export and parity checks are the generator job's ({@link GeneratorJob}; the examples are
  * generator examples with task "query_generation" and the tagged queries as the answer). Then the
  * exported model writes queries for each eval case as querygen-service serves it (image, question and
- * retrieved reports fitted to the context, greedy under {@link TaggedQueryGrammar}), the queries run
+ * retrieved reports fitted to the context, greedy under {@link TaggedQueryGrammar} copying the prompt's
+ * words), the queries run
  * against the stack's real retrieval ({@code retrieval} = host:port of retrieval-service), and
  * {@code knowledge_recall_at_5} is the share of cases whose gold topic is among the first 5 hits of
  * one of its queries. The rule-based builder's queries get the same test ({@code rule_recall_at_5}).
@@ -55,6 +56,7 @@ final class MqgJob {
         Map<String, String> d = new LinkedHashMap<>(JobRunner.GENERATOR_DEFAULTS);
         d.put("epochs", "12");
         d.put("retrieval", "");
+        d.put("copy_loss", "true");
         DEFAULTS = Map.copyOf(d);
     }
 
@@ -160,8 +162,10 @@ final class MqgJob {
                 fallbacks++;
                 found += ruleHit ? 1 : 0;
             } else {
-                Generation out = g.generate(new GenerationInput(image, fitted.text()),
-                        DecodingOptions.greedy(budget).withConstraint(TaggedQueryGrammar.DEFAULT), null);
+                // copying the words of the prompt the model reads, as querygen-service's GeneratorQueryWriter does
+                java.util.Set<String> words = TaggedQueryGrammar.promptWords(c.question(), c.reports().subList(0, fitted.keptReports()));
+                TaggedQueryGrammar grammar = words.isEmpty() ? TaggedQueryGrammar.DEFAULT : TaggedQueryGrammar.DEFAULT.copying(words);
+                Generation out = g.generate(new GenerationInput(image, fitted.text()), DecodingOptions.greedy(budget).withConstraint(grammar), null);
                 generatedTokens += out.tokenIds().length;
                 List<TaggedQueries.Query> qs = TaggedQueries.parse(out.text()); // the grammar guarantees it parses
                 queries += qs.size();

@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 
 import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
@@ -80,6 +81,31 @@ class GeneratorNetworkTest {
             assertArrayEquals(new long[] {20, 21, 3, 6}, in.get(4).toLongArray());
             assertArrayEquals(new long[] {1, 1, 0, 0}, Arrays.copyOfRange(in.get(2).toLongArray(), t + N + 1, t + N + 5),
                     "right padding is masked");
+        }
+    }
+
+    @Test
+    void theCopyLossSeesOnlyEachSequencesOwnTokens() {
+        int vocab = 30;
+        var s = new GeneratorTrainer.Sequence("s", ids(7, 8, 20, 21, 3), N + 3, 0); // 3 response rows: 20, 21, eos
+        var t = new GeneratorTrainer.Sequence("t", ids(5, 6), N + 2, 0);             // 1 response row: 6
+        try (NDManager m = NDManager.newBaseManager("PyTorch")) {
+            NDArray mask = GeneratorTrainer.ownTokens(m, List.of(s, t), vocab);
+            assertArrayEquals(new long[] {4, vocab}, mask.getShape().getShape());
+            float[] f = mask.toFloatArray();
+            for (int row = 0; row < 4; row++) {
+                java.util.Set<Integer> own = row < 3 ? java.util.Set.of(2, 4, 7, 8, 20, 21, 3) : java.util.Set.of(2, 4, 5, 6);
+                for (int id = 0; id < vocab; id++) {
+                    assertEquals(own.contains(id) ? 0f : -1e4f, f[row * vocab + id], "row " + row + ", token " + id);
+                }
+            }
+            // with the mask, a label among the sequence's own tokens loses less than without: the other tokens' mass is gone
+            NDArray logits = m.zeros(new Shape(4, vocab));
+            NDArray labels = m.create(new long[] {20, 21, 3, 6});
+            float plain = GeneratorNetwork.loss(logits, labels).getFloat();
+            float copy = GeneratorNetwork.loss(logits.add(mask), labels).getFloat();
+            assertEquals(Math.log(vocab), plain, 1e-4);
+            assertEquals((3 * Math.log(7) + Math.log(4)) / 4, copy, 1e-4);
         }
     }
 
