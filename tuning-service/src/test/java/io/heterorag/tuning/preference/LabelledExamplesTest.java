@@ -28,23 +28,23 @@ class LabelledExamplesTest {
     void idsFromTheFileOrByPositionInTheSameOrderAsTheTexts() throws IOException {
         Files.write(dir.resolve("a.png"), new byte[] {1});
         Path file = Files.write(dir.resolve("ex.jsonl"), List.of(
-                line("e1", ",\"document_ids\":[\"D7\",\"D3\"],\"report_ids\":[\"R5\"]"),
-                "  ", // blank lines are skipped by both readers, so the ids stay with their example
                 line("e2", ""),
+                "  ", // blank lines are skipped by both readers, so the ids stay with their example
+                line("e1", ",\"document_ids\":[\"D7\",\"D3\"],\"report_ids\":[\"R5\"]"),
                 line("e3", ",\"document_ids\":[\"D1\"],\"report_ids\":[\"R1\",\"R2\"]"),
                 line("e4", "")));
         List<Labelled> all = LabelledExamples.read(file, 0);
         assertEquals(4, all.size());
-        assertEquals(List.of("D7", "D3"), all.get(0).documentIds());
-        assertEquals(List.of("R5"), all.get(0).reportIds());
-        assertEquals(List.of("e2#document1", "e2#document2"), all.get(1).documentIds(), "no ids: by position from 1");
-        assertEquals(List.of("e2#report1"), all.get(1).reportIds());
+        assertEquals(List.of("e2#document1", "e2#document2"), all.get(0).documentIds(), "no ids: by position from 1");
+        assertEquals(List.of("e2#report1"), all.get(0).reportIds());
+        assertEquals(List.of("D7", "D3"), all.get(1).documentIds());
+        assertEquals(List.of("R5"), all.get(1).reportIds());
         assertEquals(List.of("e3#document1", "e3#document2"), all.get(2).documentIds(), "one id for two documents: by position");
         assertEquals(List.of("e3#report1"), all.get(2).reportIds(), "two ids for one report: by position");
-        assertEquals("e2", all.get(1).example().id());
+        assertEquals("e1", all.get(1).example().id());
         assertEquals(List.of("d one", "d two"), all.get(1).example().documents());
 
-        assertEquals(List.of("e1", "e2"), LabelledExamples.read(file, 2).stream().map(l -> l.example().id()).toList());
+        assertEquals(List.of("e2", "e1"), LabelledExamples.read(file, 2).stream().map(l -> l.example().id()).toList());
     }
 
     @Test
