@@ -301,4 +301,25 @@ class ReportRepositoriesTest {
             announcer.shutdownNow();
         }
     }
+
+    @Test
+    void anEmbeddedStoreDropsThePinsOfAnEarlierRunAtStart() {
+        factory.aliases().point("pin--crashed--reports-radiology", "reports-radiology");
+        repos.close();
+        repos = repositories();
+        assertFalse(factory.aliases().all().containsKey("pin--crashed--reports-radiology"), "one process owns an embedded store");
+        assertEquals("reports-radiology", factory.aliases().all().get("pin--test-replica--reports-radiology"), "its own pin again");
+    }
+
+    @Test
+    void aWriteReleasesTheWriterLockForOtherThreads() throws Exception {
+        assertEquals("baseline-thumbnail@1", repos.write(Modality.RADIOLOGY, l -> l.encoder().id()));
+        var other = java.util.concurrent.Executors.newSingleThreadExecutor();
+        try {
+            assertEquals("baseline-thumbnail@1", other.submit(() -> repos.write(Modality.RADIOLOGY, l -> l.encoder().id()))
+                    .get(30, java.util.concurrent.TimeUnit.SECONDS));
+        } finally {
+            other.shutdownNow();
+        }
+    }
 }
