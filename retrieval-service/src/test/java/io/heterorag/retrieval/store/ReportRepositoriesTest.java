@@ -3,15 +3,24 @@ package io.heterorag.retrieval.store;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.io.Reader;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
+import java.util.function.BooleanSupplier;
+
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 
 import io.heterorag.model.bundle.ModelBundles;
 import io.heterorag.model.image.BaselineImageBundle;
@@ -48,7 +57,30 @@ class ReportRepositoriesTest {
     void open() {
         models = SharedModels.get();
         factory = factory(dir);
-        repos = new ReportRepositories(factory, models, "test-replica", 200);
+        repos = repositories();
+    }
+
+    /** The one place this test builds the class (its configuration: replica id, alias poll interval). */
+    ReportRepositories repositories() {
+        return new ReportRepositories(factory, models, "test-replica", 200);
+    }
+
+    static void eventually(BooleanSupplier condition, String what) throws InterruptedException {
+        long end = System.nanoTime() + 20_000_000_000L;
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > end) {
+                throw new AssertionError("not within 20 s: " + what);
+            }
+            Thread.sleep(20);
+        }
+    }
+
+    Properties pointer(String repository) throws IOException {
+        Properties p = new Properties();
+        try (Reader r = Files.newBufferedReader(factory.root().resolve(repository + ".serving"))) {
+            p.load(r);
+        }
+        return p;
     }
 
     @AfterEach
@@ -110,6 +142,181 @@ class ReportRepositoriesTest {
         var other = java.util.concurrent.Executors.newSingleThreadExecutor();
         try {
             assertEquals("baseline-thumbnail@v4", other.submit(() -> repos.write(Modality.RADIOLOGY, l -> l.encoder().id()))
+                    .get(30, java.util.concurrent.TimeUnit.SECONDS));
+        } finally {
+            other.shutdownNow();
+        }
+    }
+
+    @Test
+    void reindexingTheServingEncoderChangesNothing() throws IOException {
+        store(Modality.RADIOLOGY, 1);
+        assertEquals("baseline-thumbnail@1", repos.reindex(Modality.RADIOLOGY, models.configuredImageBundle(Modality.RADIOLOGY)));
+        assertEquals("reports-radiology", pointer("reports-radiology").getProperty("collection"), "still the base collection");
+        assertFalse(Files.exists(factory.root().resolve("reports-radiology--baseline-thumbnail_1")), "no collection made");
+        assertEquals("reports-radiology", repos.servingCollection(Modality.RADIOLOGY));
+        assertFalse(factory.aliases().all().containsKey("serving--reports-radiology"), "the alias is not written either");
+        try (ReportRepositories.Lease l = repos.lease(Modality.RADIOLOGY)) {
+            assertEquals("reports-radiology", l.collection().name());
+            assertEquals(1, l.collection().count());
+        }
+    }
+
+    @Test
+    void aReindexReembedsEveryStoredImagePointsTheAliasRecordsItAndDropsTheOldCollectionAfterItsLastLease() throws Exception {
+        int n = Models.BULK_BATCH + 1;
+        store(Modality.OPHTHALMOLOGY, n);
+        store(Modality.RADIOLOGY, 1);
+        ReportRepositories.Lease held = repos.lease(Modality.OPHTHALMOLOGY);
+        VectorCollection old = held.collection();
+        int dim = held.encoder().dimension();
+
+        Path bundle = newVersion("v2/x");
+        String target = "reports-ophthalmology--baseline-thumbnail_v2_x";
+        // a re-index cut short earlier left two entries in the new collection: r3 unchanged (same hash: kept as it
+        // is, the vector marks it), r4 with another hash (re-embedded)
+        float[] mark = new float[dim];
+        mark[1] = 1;
+        try (VectorCollection partial = factory.open(target)) {
+            partial.upsert(List.of(new VectorCollection.Entry("r3", "r3", "h3", "", "report 3", mark, TestData.image(IMAGE), Map.of()),
+                    new VectorCollection.Entry("r4", "r4", "changed", "", "report 4", mark, TestData.image(IMAGE), Map.of())));
+        }
+        assertEquals("baseline-thumbnail@v2/x", repos.reindex(Modality.OPHTHALMOLOGY, bundle));
+
+        assertEquals(target, repos.servingCollection(Modality.OPHTHALMOLOGY), "unsafe characters replaced");
+        Map<String, String> aliases = factory.aliases().all();
+        assertEquals(target, aliases.get("serving--reports-ophthalmology"));
+        assertEquals(target, aliases.get("pin--test-replica--" + target), "pinned while this replica reads it");
+        try (ReportRepositories.Lease l = repos.lease(Modality.OPHTHALMOLOGY)) {
+            assertEquals("baseline-thumbnail@v2/x", l.encoder().id());
+            assertEquals(target, l.collection().name());
+            assertEquals(n, l.collection().count(), "every entry re-embedded, the last bulk batch too");
+            float[] v = l.encoder().embed(List.of(ImageDecoder.decode(TestData.image(IMAGE), "")))[0];
+            List<VectorCollection.Hit> hits = l.collection().nearest(v, n, n, Map.of());
+            assertEquals(n, hits.size());
+            for (VectorCollection.Hit h : hits) {
+                if (h.id().equals("r3")) {
+                    assertTrue(h.score() < 0.99f, "r3 was there unchanged: not re-embedded (its vector is the mark), score " + h.score());
+                } else {
+                    assertEquals(1f, h.score(), 1e-4f, h.id() + " carries the new encoder's vector");
+                }
+            }
+            VectorCollection.Hit r5 = hits.stream().filter(h -> h.id().equals("r5")).findFirst().orElseThrow();
+            assertEquals("report 5", r5.text());
+            assertEquals("d5", r5.metadata().get("diagnosis"));
+        }
+        try (ReportRepositories.Lease l = repos.lease(Modality.RADIOLOGY)) {
+            assertEquals("baseline-thumbnail@1", l.encoder().id(), "other modalities keep their encoder");
+        }
+
+        // the request that started before the swap still reads the old collection until it ends
+        assertTrue(old.isOpen());
+        assertEquals(n, old.count());
+        held.close();
+        assertFalse(old.isOpen(), "the retired pair closes when its last lease ends");
+        eventually(() -> !Files.exists(factory.root().resolve("reports-ophthalmology")), "the old collection dropped: no alias points at it");
+
+        Properties pointer = pointer("reports-ophthalmology");
+        assertEquals(target, pointer.getProperty("collection"));
+        assertEquals(bundle.toAbsolutePath().toString(), pointer.getProperty("bundle"));
+        assertFalse(Files.exists(factory.root().resolve("reports-ophthalmology.serving.tmp")));
+
+        // a restart serves what was recorded
+        repos.close();
+        repos = repositories();
+        try (ReportRepositories.Lease l = repos.lease(Modality.OPHTHALMOLOGY)) {
+            assertEquals("baseline-thumbnail@v2/x", l.encoder().id());
+            assertEquals(n, l.collection().count());
+        }
+        try (ReportRepositories.Lease l = repos.lease(Modality.PATHOLOGY)) {
+            assertEquals("baseline-thumbnail@1", l.encoder().id());
+        }
+    }
+
+    @Test
+    void aReindexWithoutLeasesDropsTheOldCollectionAndClosingKeepsTheServedOne() throws Exception {
+        store(Modality.PATHOLOGY, 1);
+        VectorCollection old;
+        try (ReportRepositories.Lease l = repos.lease(Modality.PATHOLOGY)) {
+            old = l.collection();
+        }
+        repos.reindex(Modality.PATHOLOGY, newVersion("v3"));
+        assertFalse(old.isOpen());
+        eventually(() -> !Files.exists(factory.root().resolve("reports-pathology")), "the old collection dropped");
+        try (ReportRepositories.Lease l = repos.lease(Modality.PATHOLOGY)) {
+            assertNotEquals(old, l.collection());
+            assertEquals(1, l.collection().count());
+        }
+        repos.close();
+        assertTrue(Files.exists(factory.root().resolve("reports-pathology--baseline-thumbnail_v3")), "closing keeps the serving files");
+        assertEquals("reports-pathology--baseline-thumbnail_v3", factory.aliases().all().get("serving--reports-pathology"));
+        assertFalse(factory.aliases().all().containsKey("pin--test-replica--reports-pathology--baseline-thumbnail_v3"),
+                "a closed replica reads nothing: its pins go");
+    }
+
+    @Test
+    void aRepositoryWhoseEncoderIsNotKnownWaitsUntilItIsAnnounced() throws Exception {
+        Path bundle = newVersion("v5");
+        String target = "reports-pathology--baseline-thumbnail_v5";
+        try (ReportRepositories.Lease l = repos.lease(Modality.PATHOLOGY); VectorCollection c = factory.open(target)) {
+            c.create(l.encoder().dimension());
+        }
+        factory.aliases().point("serving--reports-pathology", target); // another replica re-indexed
+        repos.close();
+        repos = repositories();
+
+        StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> repos.lease(Modality.PATHOLOGY));
+        assertEquals(Status.Code.UNAVAILABLE, e.getStatus().getCode());
+        assertEquals("reports-pathology is not served yet: this replica waits for the announcement of the encoder that built the "
+                + "collection the store serves", e.getStatus().getDescription());
+        assertNull(repos.servingCollection(Modality.PATHOLOGY));
+        assertFalse(repos.isOpen());
+        assertEquals(List.of("reports-radiology", "reports-ophthalmology"), List.copyOf(repos.counts().keySet()), "only what it serves");
+
+        repos.follow(Modality.PATHOLOGY, bundle);
+        assertEquals(target, repos.servingCollection(Modality.PATHOLOGY));
+        try (ReportRepositories.Lease l = repos.lease(Modality.PATHOLOGY)) {
+            assertEquals("baseline-thumbnail@v5", l.encoder().id());
+        }
+        assertTrue(repos.isOpen());
+        assertEquals(target, pointer("reports-pathology").getProperty("collection"));
+        assertEquals(target, factory.aliases().all().get("pin--test-replica--" + target));
+    }
+
+    @Test
+    void aWriteWaitsForTheRepositoryToBeServed() throws Exception {
+        Path bundle = newVersion("v6");
+        String target = "reports-radiology--baseline-thumbnail_v6";
+        try (ReportRepositories.Lease l = repos.lease(Modality.RADIOLOGY); VectorCollection c = factory.open(target)) {
+            c.create(l.encoder().dimension());
+        }
+        factory.aliases().point("serving--reports-radiology", target);
+        repos.close();
+        repos = repositories();
+        var announcer = java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
+        try {
+            announcer.schedule(() -> repos.follow(Modality.RADIOLOGY, bundle), 300, java.util.concurrent.TimeUnit.MILLISECONDS);
+            assertEquals("baseline-thumbnail@v6", repos.write(Modality.RADIOLOGY, l -> l.encoder().id()));
+        } finally {
+            announcer.shutdownNow();
+        }
+    }
+
+    @Test
+    void anEmbeddedStoreDropsThePinsOfAnEarlierRunAtStart() {
+        factory.aliases().point("pin--crashed--reports-radiology", "reports-radiology");
+        repos.close();
+        repos = repositories();
+        assertFalse(factory.aliases().all().containsKey("pin--crashed--reports-radiology"), "one process owns an embedded store");
+        assertEquals("reports-radiology", factory.aliases().all().get("pin--test-replica--reports-radiology"), "its own pin again");
+    }
+
+    @Test
+    void aWriteReleasesTheWriterLockForOtherThreads() throws Exception {
+        assertEquals("baseline-thumbnail@1", repos.write(Modality.RADIOLOGY, l -> l.encoder().id()));
+        var other = java.util.concurrent.Executors.newSingleThreadExecutor();
+        try {
+            assertEquals("baseline-thumbnail@1", other.submit(() -> repos.write(Modality.RADIOLOGY, l -> l.encoder().id()))
                     .get(30, java.util.concurrent.TimeUnit.SECONDS));
         } finally {
             other.shutdownNow();
