@@ -1,5 +1,6 @@
 package io.heterorag.guard;
 
+import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.io.Writer;
@@ -8,7 +9,14 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
+import java.util.function.Function;
+
+import io.grpc.Grpc;
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
+import io.grpc.TlsChannelCredentials;
 
 /**
  * The settings that make a service secure, from a directory of {@link LocalCertificates}: TLS only
@@ -55,5 +63,33 @@ public final class SecureSettings {
             throw new UncheckedIOException(e);
         }
         return file;
+    }
+
+    /**
+     * A channel to {@code target} made as Quarkus makes its {@code @GrpcClient(client)} channel from the
+     * same settings ({@code setting}: a key's value, e.g. from the service's config): mutual TLS with the
+     * service's own certificate when {@code quarkus.grpc.clients.CLIENT.plain-text} is false, else plain
+     * text. For code that learns its target at run time (a training job scoring with retrieval).
+     */
+    public static ManagedChannel clientChannel(String target, String client, Function<String, Optional<String>> setting) {
+        String c = "quarkus.grpc.clients." + client + ".";
+        if (!setting.apply(c + "plain-text").map("false"::equalsIgnoreCase).orElse(false)) {
+            return ManagedChannelBuilder.forTarget(target).usePlaintext().build();
+        }
+        try {
+            TlsChannelCredentials.Builder tls = TlsChannelCredentials.newBuilder();
+            Optional<String> ca = setting.apply(c + "ssl.trust-store");
+            if (ca.isPresent()) {
+                tls.trustManager(new File(ca.get()));
+            }
+            Optional<String> cert = setting.apply(c + "ssl.certificate");
+            Optional<String> key = setting.apply(c + "ssl.key");
+            if (cert.isPresent() && key.isPresent()) {
+                tls.keyManager(new File(cert.get()), new File(key.get()));
+            }
+            return Grpc.newChannelBuilder(target, tls.build()).build();
+        } catch (IOException e) {
+            throw new UncheckedIOException("the TLS files of gRPC client '" + client + "' cannot be read: " + e.getMessage(), e);
+        }
     }
 }

@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
@@ -182,6 +183,26 @@ class CallGuardTest {
                     String.join("\n", audit));
         } finally {
             ch.shutdownNow();
+        }
+    }
+
+    @Test
+    void aClientChannelFromTheSecureSettingsIsKnownAsItsService() throws Exception {
+        Map<String, String> settings = SecureSettings.server(dir, "generation");
+        ManagedChannel ch = SecureSettings.clientChannel("localhost:" + server.getPort(), "querygen", k -> Optional.ofNullable(settings.get(k)));
+        try {
+            assertEquals("rules@1", QueryGenGrpc.newBlockingStub(ch).generateQueries(GenerateQueriesRequest.getDefaultInstance()).getGenerator());
+            assertTrue(audit.stream().anyMatch(l -> l.startsWith("caller=service:generation method=heterorag.v1.QueryGen/GenerateQueries")),
+                    String.join("\n", audit));
+        } finally {
+            ch.shutdownNow();
+        }
+        ManagedChannel plain = SecureSettings.clientChannel("localhost:" + server.getPort(), "querygen", k -> Optional.empty());
+        try {
+            assertEquals(Status.Code.UNAVAILABLE, code(() -> QueryGenGrpc.newBlockingStub(plain).generateQueries(GenerateQueriesRequest.getDefaultInstance())),
+                    "without the settings the channel is plain text, which the TLS server refuses");
+        } finally {
+            plain.shutdownNow();
         }
     }
 

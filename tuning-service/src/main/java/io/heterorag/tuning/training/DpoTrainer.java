@@ -121,7 +121,12 @@ public final class DpoTrainer {
                                 NDArray z = rewardDifference(lp[0], lp[1], refs(m, part, true), refs(m, part, false), cfg.beta());
                                 NDArray l = loss(z);
                                 float[] zs = z.toFloatArray();
-                                loss += l.getFloat() * part.size();
+                                float value = l.getFloat();
+                                if (!Float.isFinite(value)) {
+                                    throw new IllegalStateException(String.format("dpo diverged: loss %s at epoch %d, step %d (a lower "
+                                            + "learning_rate or beta may help)", value, epoch, step + 1));
+                                }
+                                loss += value * part.size();
                                 for (float v : zs) {
                                     margin += v;
                                     wins += v > 0 ? 1 : 0;

@@ -18,7 +18,7 @@ import java.util.function.Consumer;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.grpc.ManagedChannel;
-import io.grpc.ManagedChannelBuilder;
+import io.heterorag.guard.SecureSettings;
 import io.heterorag.model.bundle.ExecutionProviders;
 import io.heterorag.model.bundle.ModelBundles;
 import io.heterorag.model.generation.DecodingOptions;
@@ -34,6 +34,8 @@ import io.heterorag.proto.v1.Modality;
 import io.heterorag.proto.v1.RetrievalGrpc;
 import io.heterorag.proto.v1.SearchCorpusRequest;
 import io.heterorag.proto.v1.StartJobRequest;
+import org.eclipse.microprofile.config.Config;
+import org.eclipse.microprofile.config.ConfigProvider;
 
 /**
  * Job kind {@code mqg}: trains the Multi-corpora Query Generator. The network, vocabulary, layout,
@@ -88,7 +90,9 @@ final class MqgJob {
         GeneratorJob.Outcome trained = GeneratorJob.run(train, eval, s, bundleDir, name, version, params, progress);
         Map<String, Double> metrics = new LinkedHashMap<>(trained.metrics());
         List<Case> cases = cases(eval);
-        ManagedChannel channel = ManagedChannelBuilder.forTarget(retrieval).usePlaintext().build();
+        // on a secure stack the tuning service's own client settings give mutual TLS, as its other gRPC clients have
+        Config config = ConfigProvider.getConfig();
+        ManagedChannel channel = SecureSettings.clientChannel(retrieval, "retrieval", k -> config.getOptionalValue(k, String.class));
         ExecutionProviders.Choice cpu = ExecutionProviders.choose("cpu", 0);
         try (OnnxGenerator g = OnnxGenerator.load(bundleDir, cpu)) {
             progress.accept("scoring the model's queries on " + cases.size() + " cases with the stack's retrieval");
