@@ -328,6 +328,8 @@ class ReportRepositoriesTest {
         final List<VectorCollection> opened = new java.util.concurrent.CopyOnWriteArrayList<>();
         volatile java.util.function.Consumer<String> beforeOpen = n -> {
         };
+        /** A handle to return instead of opening (null: open). */
+        volatile java.util.function.Function<String, VectorCollection> handle = n -> null;
 
         RecordingFactory(Path dir) {
             super(dir, "embedded", "localhost", 6334, false, " ", "t_", 16, 100, true, 1, 1, 256, 30);
@@ -336,6 +338,10 @@ class ReportRepositoriesTest {
         @Override
         public VectorCollection open(String name) {
             beforeOpen.accept(name);
+            VectorCollection h = handle.apply(name);
+            if (h != null) {
+                return h;
+            }
             VectorCollection c = super.open(name);
             opened.add(c);
             return c;
@@ -359,12 +365,128 @@ class ReportRepositoriesTest {
         }
     }
 
-    RecordingFactory recording() {
+    /** Models that record every image encoder asked for and loaded (one more MiniLM per JVM, built once). */
+    static final class RecordingModels extends Models {
+        final List<Path> asked = new java.util.concurrent.CopyOnWriteArrayList<>();
+        final List<io.heterorag.model.image.ImageEncoder> loaded = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+        RecordingModels(Path dir) {
+            super(dir, 0, "cpu", new io.micrometer.core.instrument.simple.SimpleMeterRegistry(), java.util.Optional.empty(),
+                    java.util.Optional.empty(), java.util.Optional.empty(), 4, 500, java.util.Optional.empty(), java.util.Optional.empty());
+        }
+
+        @Override
+        public io.heterorag.model.image.ImageEncoder loadImageEncoder(Path bundle) {
+            asked.add(bundle);
+            io.heterorag.model.image.ImageEncoder e = super.loadImageEncoder(bundle);
+            loaded.add(e);
+            return e;
+        }
+
+        io.heterorag.model.image.ImageEncoder last() {
+            return loaded.get(loaded.size() - 1);
+        }
+    }
+
+    static RecordingModels recordingModels;
+
+    /** This test's repositories again, over the recording models (and the recording factory). */
+    RecordingModels recordingModels(RecordingFactory f) throws IOException {
+        synchronized (ReportRepositoriesTest.class) {
+            if (recordingModels == null) {
+                recordingModels = new RecordingModels(Files.createTempDirectory(Path.of("target"), "recording-models"));
+            }
+        }
         repos.close();
-        RecordingFactory f = new RecordingFactory(dir);
+        models = recordingModels;
         factory = f;
         repos = repositories();
-        return f;
+        recordingModels.asked.clear();
+        recordingModels.loaded.clear();
+        return recordingModels;
+    }
+
+    /** Whether an encoder's session is closed: it refuses to embed. */
+    static boolean closed(io.heterorag.model.image.ImageEncoder e) {
+        try {
+            e.embed(List.of(ImageDecoder.decode(TestData.image(IMAGE), "")));
+            return false;
+        } catch (IllegalStateException ex) {
+            return true;
+        }
+    }
+
+    /** Another handle on an open collection (as Qdrant gives one per open), which records its close and closes nothing. */
+    static VectorCollection handle(VectorCollection open, java.util.concurrent.atomic.AtomicBoolean closed) {
+        return (VectorCollection) java.lang.reflect.Proxy.newProxyInstance(VectorCollection.class.getClassLoader(),
+                new Class<?>[] {VectorCollection.class}, (proxy, method, args) -> {
+                    if (method.getName().equals("close")) {
+                        closed.set(true);
+                        return null;
+                    }
+                    try {
+                        return method.invoke(open, args);
+                    } catch (java.lang.reflect.InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
+    }
+
+    @Test
+    void reindexingTheServingEncoderClosesTheCopyItLoaded() throws IOException {
+        RecordingModels rm = recordingModels(new RecordingFactory(dir));
+        io.heterorag.model.image.ImageEncoder serving;
+        try (ReportRepositories.Lease l = repos.lease(Modality.RADIOLOGY)) {
+            serving = l.encoder();
+        }
+        assertEquals("baseline-thumbnail@1", repos.reindex(Modality.RADIOLOGY, rm.configuredImageBundle(Modality.RADIOLOGY)));
+        assertEquals(1, rm.loaded.size());
+        assertTrue(closed(rm.last()), "the encoder loaded for the re-index is closed");
+        assertFalse(closed(serving), "the serving one is not");
+    }
+
+    @Test
+    void aRepositoryWaitingForItsBundleLoadsNoEncoder() throws Exception {
+        RecordingModels rm = recordingModels(new RecordingFactory(dir));
+        String target = "reports-pathology--baseline-thumbnail_v13";
+        made(target);
+        factory.aliases().point("serving--reports-pathology", target);
+        repos.followAll();
+        assertEquals("reports-pathology", repos.servingCollection(Modality.PATHOLOGY));
+        assertEquals(List.of(), rm.asked, "nothing loaded while the bundle is not known");
+    }
+
+    @Test
+    void anAnnouncementAgainForTheServedCollectionClosesWhatTheReindexOpened() throws Exception {
+        RecordingFactory f = new RecordingFactory(dir);
+        RecordingModels rm = recordingModels(f);
+        Path bundle = newVersion("v12");
+        String target = "reports-radiology--baseline-thumbnail_v12";
+        assertEquals("baseline-thumbnail@v12", repos.reindex(Modality.RADIOLOGY, bundle));
+        VectorCollection served;
+        io.heterorag.model.image.ImageEncoder servedEncoder;
+        try (ReportRepositories.Lease l = repos.lease(Modality.RADIOLOGY)) {
+            served = l.collection();
+            servedEncoder = l.encoder();
+        }
+        // another replica moved the alias on, with an encoder this one has not heard of: it keeps serving target
+        made("reports-radiology--elsewhere");
+        f.aliases().point("serving--reports-radiology", "reports-radiology--elsewhere");
+        // then the announcement of v12 comes again; opening target gives another handle on it (as on Qdrant)
+        var handleClosed = new java.util.concurrent.atomic.AtomicBoolean();
+        f.handle = n -> n.equals(target) ? handle(served, handleClosed) : null;
+        rm.loaded.clear();
+        assertEquals("baseline-thumbnail@v12", repos.reindex(Modality.RADIOLOGY, bundle));
+        assertEquals(target, repos.servingCollection(Modality.RADIOLOGY));
+        assertEquals(target, f.aliases().all().get("serving--reports-radiology"));
+        assertTrue(handleClosed.get(), "the handle the re-index opened is closed");
+        assertTrue(served.isOpen(), "the served collection is not");
+        assertEquals(1, rm.loaded.size());
+        assertTrue(closed(rm.last()), "the encoder the re-index loaded is closed");
+        assertFalse(closed(servedEncoder), "the served one is not");
+        try (ReportRepositories.Lease l = repos.lease(Modality.RADIOLOGY)) {
+            assertEquals(served, l.collection());
+        }
     }
 
     @Test
@@ -422,7 +544,8 @@ class ReportRepositoriesTest {
 
     @Test
     void aStoreThatMovesOnBeforeThePinLeavesNothingPinnedOrOpen() throws Exception {
-        RecordingFactory f = recording();
+        RecordingFactory f = new RecordingFactory(dir);
+        RecordingModels rm = recordingModels(f);
         Path bundle = newVersion("v9");
         String target = "reports-radiology--baseline-thumbnail_v9";
         made(target);
@@ -440,6 +563,9 @@ class ReportRepositoriesTest {
         VectorCollection c = f.last(target);
         assertFalse(c == null || c.isOpen(), "target opened and closed again");
         assertFalse(f.aliases().all().containsKey("pin--test-replica--" + target), "nor left pinned");
+        assertFalse(rm.loaded.isEmpty());
+        assertTrue(rm.asked.stream().allMatch(bundle::equals), "only target's encoder loaded: " + rm.asked);
+        assertTrue(rm.loaded.stream().allMatch(ReportRepositoriesTest::closed), "and closed again");
         try (ReportRepositories.Lease l = repos.lease(Modality.RADIOLOGY)) {
             assertTrue(l.collection().isOpen());
         }
@@ -447,7 +573,8 @@ class ReportRepositoriesTest {
 
     @Test
     void aReindexThatFailsKeepsServingClosesTheNewCollectionAndKeepsItPinnedToResume() throws Exception {
-        RecordingFactory f = recording();
+        RecordingFactory f = new RecordingFactory(dir);
+        RecordingModels rm = recordingModels(f);
         float[] v;
         try (ReportRepositories.Lease l = repos.lease(Modality.OPHTHALMOLOGY)) {
             v = new float[l.encoder().dimension()];
@@ -462,6 +589,7 @@ class ReportRepositoriesTest {
         assertThrows(RuntimeException.class, () -> repos.reindex(Modality.OPHTHALMOLOGY, newVersion("v10")));
         assertEquals("reports-ophthalmology", repos.servingCollection(Modality.OPHTHALMOLOGY));
         assertFalse(f.last(target).isOpen(), "the new collection closed");
+        assertTrue(closed(rm.last()), "the new encoder closed");
         assertEquals(target, f.aliases().all().get("pin--test-replica--" + target), "pinned while its build is unfinished");
         assertFalse(f.aliases().all().containsKey("serving--reports-ophthalmology"));
         try (ReportRepositories.Lease l = repos.lease(Modality.OPHTHALMOLOGY)) {
