@@ -480,6 +480,7 @@ class ReportRepositoriesTest {
         assertEquals(target, repos.servingCollection(Modality.RADIOLOGY));
         assertEquals(target, f.aliases().all().get("serving--reports-radiology"));
         assertTrue(handleClosed.get(), "the handle the re-index opened is closed");
+        assertFalse(f.last("reports-radiology--elsewhere").isOpen(), "and the source collection it opened to copy from");
         assertTrue(served.isOpen(), "the served collection is not");
         assertEquals(1, rm.loaded.size());
         assertTrue(closed(rm.last()), "the encoder the re-index loaded is closed");
