@@ -322,4 +322,305 @@ class ReportRepositoriesTest {
             other.shutdownNow();
         }
     }
+
+    /** A factory that records the collections it opens and can run a hook before it opens one (another replica acting). */
+    static final class RecordingFactory extends CollectionFactory {
+        final List<VectorCollection> opened = new java.util.concurrent.CopyOnWriteArrayList<>();
+        volatile java.util.function.Consumer<String> beforeOpen = n -> {
+        };
+        /** A handle to return instead of opening (null: open). */
+        volatile java.util.function.Function<String, VectorCollection> handle = n -> null;
+
+        RecordingFactory(Path dir) {
+            super(dir, "embedded", "localhost", 6334, false, " ", "t_", 16, 100, true, 1, 1, 256, 30);
+        }
+
+        @Override
+        public VectorCollection open(String name) {
+            beforeOpen.accept(name);
+            VectorCollection h = handle.apply(name);
+            if (h != null) {
+                return h;
+            }
+            VectorCollection c = super.open(name);
+            opened.add(c);
+            return c;
+        }
+
+        VectorCollection last(String name) {
+            VectorCollection found = null;
+            for (VectorCollection c : opened) {
+                if (c.name().equals(name)) {
+                    found = c;
+                }
+            }
+            return found;
+        }
+    }
+
+    /** An empty collection, as another replica's re-index leaves it before it points an alias at it. */
+    void made(String name) {
+        try (VectorCollection c = factory.open(name)) {
+            c.create(256);
+        }
+    }
+
+    /** Models that record every image encoder asked for and loaded (one more MiniLM per JVM, built once). */
+    static final class RecordingModels extends Models {
+        final List<Path> asked = new java.util.concurrent.CopyOnWriteArrayList<>();
+        final List<io.heterorag.model.image.ImageEncoder> loaded = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+        RecordingModels(Path dir) {
+            super(dir, 0, "cpu", new io.micrometer.core.instrument.simple.SimpleMeterRegistry(), java.util.Optional.empty(),
+                    java.util.Optional.empty(), java.util.Optional.empty(), 4, 500, java.util.Optional.empty(), java.util.Optional.empty());
+        }
+
+        @Override
+        public io.heterorag.model.image.ImageEncoder loadImageEncoder(Path bundle) {
+            asked.add(bundle);
+            io.heterorag.model.image.ImageEncoder e = super.loadImageEncoder(bundle);
+            loaded.add(e);
+            return e;
+        }
+
+        io.heterorag.model.image.ImageEncoder last() {
+            return loaded.get(loaded.size() - 1);
+        }
+    }
+
+    static RecordingModels recordingModels;
+
+    /** This test's repositories again, over the recording models (and the recording factory). */
+    RecordingModels recordingModels(RecordingFactory f) throws IOException {
+        synchronized (ReportRepositoriesTest.class) {
+            if (recordingModels == null) {
+                recordingModels = new RecordingModels(Files.createTempDirectory(Path.of("target"), "recording-models"));
+            }
+        }
+        repos.close();
+        models = recordingModels;
+        factory = f;
+        repos = repositories();
+        recordingModels.asked.clear();
+        recordingModels.loaded.clear();
+        return recordingModels;
+    }
+
+    /** Whether an encoder's session is closed: it refuses to embed. */
+    static boolean closed(io.heterorag.model.image.ImageEncoder e) {
+        try {
+            e.embed(List.of(ImageDecoder.decode(TestData.image(IMAGE), "")));
+            return false;
+        } catch (IllegalStateException ex) {
+            return true;
+        }
+    }
+
+    /** Another handle on an open collection (as Qdrant gives one per open), which records its close and closes nothing. */
+    static VectorCollection handle(VectorCollection open, java.util.concurrent.atomic.AtomicBoolean closed) {
+        return (VectorCollection) java.lang.reflect.Proxy.newProxyInstance(VectorCollection.class.getClassLoader(),
+                new Class<?>[] {VectorCollection.class}, (proxy, method, args) -> {
+                    if (method.getName().equals("close")) {
+                        closed.set(true);
+                        return null;
+                    }
+                    try {
+                        return method.invoke(open, args);
+                    } catch (java.lang.reflect.InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
+    }
+
+    @Test
+    void reindexingTheServingEncoderClosesTheCopyItLoaded() throws IOException {
+        RecordingModels rm = recordingModels(new RecordingFactory(dir));
+        io.heterorag.model.image.ImageEncoder serving;
+        try (ReportRepositories.Lease l = repos.lease(Modality.RADIOLOGY)) {
+            serving = l.encoder();
+        }
+        assertEquals("baseline-thumbnail@1", repos.reindex(Modality.RADIOLOGY, rm.configuredImageBundle(Modality.RADIOLOGY)));
+        assertEquals(1, rm.loaded.size());
+        assertTrue(closed(rm.last()), "the encoder loaded for the re-index is closed");
+        assertFalse(closed(serving), "the serving one is not");
+    }
+
+    @Test
+    void aRepositoryWaitingForItsBundleLoadsNoEncoder() throws Exception {
+        RecordingModels rm = recordingModels(new RecordingFactory(dir));
+        String target = "reports-pathology--baseline-thumbnail_v13";
+        made(target);
+        factory.aliases().point("serving--reports-pathology", target);
+        repos.followAll();
+        assertEquals("reports-pathology", repos.servingCollection(Modality.PATHOLOGY));
+        assertEquals(List.of(), rm.asked, "nothing loaded while the bundle is not known");
+    }
+
+    @Test
+    void anAnnouncementAgainForTheServedCollectionClosesWhatTheReindexOpened() throws Exception {
+        RecordingFactory f = new RecordingFactory(dir);
+        RecordingModels rm = recordingModels(f);
+        Path bundle = newVersion("v12");
+        String target = "reports-radiology--baseline-thumbnail_v12";
+        assertEquals("baseline-thumbnail@v12", repos.reindex(Modality.RADIOLOGY, bundle));
+        VectorCollection served;
+        io.heterorag.model.image.ImageEncoder servedEncoder;
+        try (ReportRepositories.Lease l = repos.lease(Modality.RADIOLOGY)) {
+            served = l.collection();
+            servedEncoder = l.encoder();
+        }
+        // another replica moved the alias on, with an encoder this one has not heard of: it keeps serving target
+        made("reports-radiology--elsewhere");
+        f.aliases().point("serving--reports-radiology", "reports-radiology--elsewhere");
+        // then the announcement of v12 comes again; opening target gives another handle on it (as on Qdrant)
+        var handleClosed = new java.util.concurrent.atomic.AtomicBoolean();
+        f.handle = n -> n.equals(target) ? handle(served, handleClosed) : null;
+        rm.loaded.clear();
+        assertEquals("baseline-thumbnail@v12", repos.reindex(Modality.RADIOLOGY, bundle));
+        assertEquals(target, repos.servingCollection(Modality.RADIOLOGY));
+        assertEquals(target, f.aliases().all().get("serving--reports-radiology"));
+        assertTrue(handleClosed.get(), "the handle the re-index opened is closed");
+        assertFalse(f.last("reports-radiology--elsewhere").isOpen(), "and the source collection it opened to copy from");
+        assertTrue(served.isOpen(), "the served collection is not");
+        assertEquals(1, rm.loaded.size());
+        assertTrue(closed(rm.last()), "the encoder the re-index loaded is closed");
+        assertFalse(closed(servedEncoder), "the served one is not");
+        try (ReportRepositories.Lease l = repos.lease(Modality.RADIOLOGY)) {
+            assertEquals(served, l.collection());
+        }
+    }
+
+    @Test
+    void aServingReplicaFollowsAnotherReplicasSwapAndCopiesWhatTheNewCollectionLacks() throws Exception {
+        store(Modality.RADIOLOGY, 2);
+        Path bundle = newVersion("v7");
+        String target = "reports-radiology--baseline-thumbnail_v7";
+        made(target);
+        factory.aliases().point("serving--reports-radiology", target); // another replica re-indexed before these two were written
+        assertEquals("reports-radiology", repos.servingCollection(Modality.RADIOLOGY), "its bundle is not known yet");
+        repos.follow(Modality.RADIOLOGY, bundle);
+        assertEquals(target, repos.servingCollection(Modality.RADIOLOGY));
+        try (ReportRepositories.Lease l = repos.lease(Modality.RADIOLOGY)) {
+            assertEquals("baseline-thumbnail@v7", l.encoder().id());
+            assertEquals(2, l.collection().count(), "what this replica wrote to the old collection is copied");
+        }
+        assertEquals(target, factory.aliases().all().get("pin--test-replica--" + target));
+        eventually(() -> !Files.exists(factory.root().resolve("reports-radiology")), "the old collection dropped");
+        assertFalse(factory.aliases().all().containsKey("pin--test-replica--reports-radiology"));
+    }
+
+    @Test
+    void reindexingWhatTheStoreAlreadyServesFollowsItAtOnce() throws Exception {
+        Path bundle = newVersion("v8");
+        String target = "reports-pathology--baseline-thumbnail_v8";
+        made(target);
+        factory.aliases().point("serving--reports-pathology", target); // another replica re-indexed it
+        assertEquals("baseline-thumbnail@v8", repos.reindex(Modality.PATHOLOGY, bundle));
+        assertEquals(target, repos.servingCollection(Modality.PATHOLOGY));
+        try (ReportRepositories.Lease l = repos.lease(Modality.PATHOLOGY)) {
+            assertEquals("baseline-thumbnail@v8", l.encoder().id());
+        }
+    }
+
+    @Test
+    void aReplicaThatStopsRemovesItsPins() {
+        assertEquals("reports-radiology", factory.aliases().all().get("pin--test-replica--reports-radiology"));
+        repos.onStop(null);
+        Map<String, String> all = factory.aliases().all();
+        assertFalse(all.keySet().stream().anyMatch(a -> a.startsWith("pin--test-replica--")), "pins left: " + all);
+        assertEquals("reports-radiology", repos.servingCollection(Modality.RADIOLOGY), "it still serves until closed");
+    }
+
+    @Test
+    void closingClosesTheServedEncodersAndBatchers() {
+        BufferedImage img = ImageDecoder.decode(TestData.image(IMAGE), "");
+        ReportRepositories.Lease l = repos.lease(Modality.RADIOLOGY);
+        l.close();
+        repos.close();
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> l.embed(img));
+        assertEquals("batcher is closed", e.getMessage());
+        assertThrows(IllegalStateException.class, () -> l.encoder().embed(List.of(img)), "the encoder's session is closed");
+        assertFalse(l.collection().isOpen());
+    }
+
+    @Test
+    void aStoreThatMovesOnBeforeThePinLeavesNothingPinnedOrOpen() throws Exception {
+        RecordingFactory f = new RecordingFactory(dir);
+        RecordingModels rm = recordingModels(f);
+        Path bundle = newVersion("v9");
+        String target = "reports-radiology--baseline-thumbnail_v9";
+        made(target);
+        made("reports-radiology--elsewhere");
+        f.opened.clear();
+        // another replica flips the alias again while this one opens target
+        f.beforeOpen = n -> {
+            if (n.equals(target)) {
+                f.aliases().point("serving--reports-radiology", "reports-radiology--elsewhere");
+            }
+        };
+        f.aliases().point("serving--reports-radiology", target);
+        repos.follow(Modality.RADIOLOGY, bundle);
+        assertEquals("reports-radiology", repos.servingCollection(Modality.RADIOLOGY), "target was not switched to");
+        VectorCollection c = f.last(target);
+        assertFalse(c == null || c.isOpen(), "target opened and closed again");
+        assertFalse(f.aliases().all().containsKey("pin--test-replica--" + target), "nor left pinned");
+        assertFalse(rm.loaded.isEmpty());
+        assertTrue(rm.asked.stream().allMatch(bundle::equals), "only target's encoder loaded: " + rm.asked);
+        assertTrue(rm.loaded.stream().allMatch(ReportRepositoriesTest::closed), "and closed again");
+        try (ReportRepositories.Lease l = repos.lease(Modality.RADIOLOGY)) {
+            assertTrue(l.collection().isOpen());
+        }
+    }
+
+    @Test
+    void aReindexThatFailsKeepsServingClosesTheNewCollectionAndKeepsItPinnedToResume() throws Exception {
+        RecordingFactory f = new RecordingFactory(dir);
+        RecordingModels rm = recordingModels(f);
+        float[] v;
+        try (ReportRepositories.Lease l = repos.lease(Modality.OPHTHALMOLOGY)) {
+            v = new float[l.encoder().dimension()];
+        }
+        v[0] = 1;
+        var bad = List.of(new VectorCollection.Entry("x", "x", "h", "", "not an image", v, new byte[] {1, 2, 3}, Map.of()));
+        repos.write(Modality.OPHTHALMOLOGY, l -> {
+            l.collection().upsert(bad);
+            return null;
+        });
+        String target = "reports-ophthalmology--baseline-thumbnail_v10";
+        assertThrows(RuntimeException.class, () -> repos.reindex(Modality.OPHTHALMOLOGY, newVersion("v10")));
+        assertEquals("reports-ophthalmology", repos.servingCollection(Modality.OPHTHALMOLOGY));
+        assertFalse(f.last(target).isOpen(), "the new collection closed");
+        assertTrue(closed(rm.last()), "the new encoder closed");
+        assertEquals(target, f.aliases().all().get("pin--test-replica--" + target), "pinned while its build is unfinished");
+        assertFalse(f.aliases().all().containsKey("serving--reports-ophthalmology"));
+        try (ReportRepositories.Lease l = repos.lease(Modality.OPHTHALMOLOGY)) {
+            assertEquals(1, l.collection().count());
+        }
+    }
+
+    @Test
+    void aCollectionServedAgainBeforeItsReleaseKeepsItsPin() throws Exception {
+        ReportRepositories.Lease held = repos.lease(Modality.RADIOLOGY);
+        String target = "reports-radiology--baseline-thumbnail_v11";
+        repos.reindex(Modality.RADIOLOGY, newVersion("v11"));
+        assertEquals(target, repos.servingCollection(Modality.RADIOLOGY));
+        repos.write(Modality.RADIOLOGY, l -> {
+            // the alias goes back; the follower starts switching back and waits for this writer lock
+            factory.aliases().point("serving--reports-radiology", "reports-radiology");
+            try {
+                Thread.sleep(800);
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+            held.close(); // the old pair closes: its release is queued behind the follower's switch
+            return null;
+        });
+        eventually(() -> "reports-radiology".equals(repos.servingCollection(Modality.RADIOLOGY)), "served again");
+        eventually(() -> !Files.exists(factory.root().resolve(target)), "the collection it left dropped");
+        assertEquals("reports-radiology", factory.aliases().all().get("pin--test-replica--reports-radiology"),
+                "the release of the earlier pair does not unpin the collection served again");
+        try (ReportRepositories.Lease l = repos.lease(Modality.RADIOLOGY)) {
+            assertTrue(l.collection().isOpen());
+        }
+    }
 }
