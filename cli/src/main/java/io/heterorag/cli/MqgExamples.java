@@ -253,10 +253,13 @@ final class MqgExamples {
         // per corpus, the candidates that find the gold topic in the first HIT_RANK: best rank first, then more words, then order
         Map<Corpus, List<String>> found = new LinkedHashMap<>();
         Map<Corpus, List<Integer>> foundRanks = new LinkedHashMap<>();
+        // every candidate's rank per corpus (-1: not in the first K), for the job and for analysis
+        Map<String, Map<String, Integer>> all = new LinkedHashMap<>();
         for (Corpus corpus : corpora) {
             List<Object[]> hits = new ArrayList<>();
             for (String cand : candidates) {
                 int rank = rank(retrieval, corpus, cand, c.topicTitle());
+                all.computeIfAbsent(cand, k -> new LinkedHashMap<>()).put(corpus.name().toLowerCase(Locale.ROOT), rank);
                 if (rank >= 0 && rank < HIT_RANK) {
                     hits.add(new Object[] {cand, rank});
                 }
@@ -282,13 +285,13 @@ final class MqgExamples {
             if (target.isEmpty()) {
                 target.add(new TaggedQueries.Query("book", candidates.isEmpty() ? "diagnosis" : String.join(" ", head(split(q), 8))));
             }
-            out.add(line(c, j, image, question, reports, target, ranks, candidates.size(), !found.isEmpty()));
+            out.add(line(c, j, image, question, reports, target, ranks, all, !found.isEmpty()));
         }
         return out;
     }
 
     private static Map<String, Object> line(MedPix.Case c, int j, Path image, String question, List<String> reports,
-            List<TaggedQueries.Query> target, Map<String, Integer> ranks, int candidates, boolean found) {
+            List<TaggedQueries.Query> target, Map<String, Integer> ranks, Map<String, Map<String, Integer>> candidates, boolean found) {
         Map<String, Object> o = new LinkedHashMap<>();
         o.put("id", "medpix-mqg:" + c.id() + (j == 0 ? "" : "#" + j));
         o.put("set", "medpix");
@@ -303,7 +306,8 @@ final class MqgExamples {
         o.put("reports", reports);
         o.put("gold_topic", c.topicTitle());
         o.put("ranks", ranks);
-        o.put("candidates", candidates);
+        o.put("candidates", candidates.size());
+        o.put("candidate_ranks", candidates);
         o.put("found", found);
         return o;
     }

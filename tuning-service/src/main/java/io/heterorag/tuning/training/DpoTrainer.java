@@ -116,9 +116,13 @@ public final class DpoTrainer {
                         List<Pair> part = order.subList(s, Math.min(order.size(), s + batch));
                         long t0 = System.nanoTime();
                         try (NDManager m = manager.newSubManager()) {
+                            // the arrays made from Java data exist before the gradient collector opens (GeneratorTrainer says why)
+                            Batch in = batch(m, part, images, side);
+                            NDArray refChosen = refs(m, part, true);
+                            NDArray refRejected = refs(m, part, false);
                             try (GradientCollector gc = trainer.newGradientCollector()) {
-                                NDArray[] lp = logProbs(trainer, m, part, images, side, true);
-                                NDArray z = rewardDifference(lp[0], lp[1], refs(m, part, true), refs(m, part, false), cfg.beta());
+                                NDArray[] lp = logProbs(trainer, in, true);
+                                NDArray z = rewardDifference(lp[0], lp[1], refChosen, refRejected, cfg.beta());
                                 NDArray l = loss(z);
                                 float[] zs = z.toFloatArray();
                                 float value = l.getFloat();
@@ -165,18 +169,18 @@ public final class DpoTrainer {
         }
     }
 
-    /** The policy's log-probabilities [B] of the chosen and the rejected sides: one padded batch of 2B sequences. */
-    static NDArray[] logProbs(Trainer trainer, NDManager m, List<Pair> part, List<float[]> images, int side, boolean training) {
+    /** One padded batch of 2B sequences (the chosen sides, then the rejected) and the matrix that sums each one's response tokens. */
+    record Batch(int pairs, NDList inputs, NDArray segments) {
+    }
+
+    static Batch batch(NDManager m, List<Pair> part, List<float[]> images, int side) {
         int b = part.size();
         List<GeneratorTrainer.Sequence> seqs = new ArrayList<>();
         part.forEach(p -> seqs.add(p.chosen()));
         part.forEach(p -> seqs.add(p.rejected()));
         NDList in = GeneratorTrainer.inputs(m, seqs, images, side);
-        NDList args = new NDList(in.get(0), in.get(1), in.get(2), in.get(3));
-        NDArray logits = training ? trainer.forward(args).head() : trainer.evaluate(args).head();
-        NDArray tokenLp = logits.logSoftmax(-1).gather(in.get(4).expandDims(-1), 1).reshape(-1);
         // the picks are in sequence order: a [2B, M] 0/1 matrix sums each sequence's response tokens
-        int picks = (int) tokenLp.getShape().get(0);
+        int picks = seqs.stream().mapToInt(q -> q.ids().length - q.responseStart()).sum();
         float[] seg = new float[2 * b * picks];
         int k = 0;
         for (int i = 0; i < seqs.size(); i++) {
@@ -185,7 +189,17 @@ public final class DpoTrainer {
                 seg[i * picks + k++] = 1f;
             }
         }
-        NDArray sums = m.create(seg, new Shape(2L * b, picks)).matMul(tokenLp.reshape(picks, 1)).reshape(2L * b);
+        return new Batch(b, in, m.create(seg, new Shape(2L * b, picks)));
+    }
+
+    /** The policy's log-probabilities [B] of the chosen and the rejected sides. */
+    static NDArray[] logProbs(Trainer trainer, Batch batch, boolean training) {
+        NDList in = batch.inputs();
+        NDList args = new NDList(in.get(0), in.get(1), in.get(2), in.get(3));
+        NDArray logits = training ? trainer.forward(args).head() : trainer.evaluate(args).head();
+        NDArray tokenLp = logits.logSoftmax(-1).gather(in.get(4).expandDims(-1), 1).reshape(-1);
+        int b = batch.pairs();
+        NDArray sums = batch.segments().matMul(tokenLp.reshape(-1, 1)).reshape(2L * b);
         return new NDArray[] {sums.get("0:" + b), sums.get(b + ":")};
     }
 
@@ -200,7 +214,7 @@ public final class DpoTrainer {
     /** Before any step: the loaded policy's log-probabilities against the runtime's reference ones (should be equal). */
     private static double startDiff(Trainer trainer, NDManager manager, List<Pair> part, List<float[]> images, int side) {
         try (NDManager m = manager.newSubManager()) {
-            NDArray[] lp = logProbs(trainer, m, part, images, side, false);
+            NDArray[] lp = logProbs(trainer, batch(m, part, images, side), false);
             float[] c = lp[0].toFloatArray();
             float[] r = lp[1].toFloatArray();
             double max = 0;

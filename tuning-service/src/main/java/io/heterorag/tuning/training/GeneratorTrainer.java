@@ -121,11 +121,14 @@ public final class GeneratorTrainer {
                         long t0 = System.nanoTime();
                         try (NDManager step = manager.newSubManager()) {
                             NDList in = inputs(step, part, data.images(), side);
+                            // every array made from Java data exists before the gradient collector opens: the copy-loss
+                            // mask made inside it gave gradients of 1e16-1e32 on every other step and a NaN loss in two epochs
+                            NDArray own = data.copyLoss() ? ownTokens(step, part, dims.vocab()) : null;
                             try (GradientCollector gc = trainer.newGradientCollector()) {
                                 NDArray logits = trainer.forward(new NDList(in.get(0), in.get(1), in.get(2), in.get(3))).head();
                                 NDArray loss = GeneratorNetwork.loss(logits, in.get(4));
                                 if (data.copyLoss()) {
-                                    loss = loss.add(GeneratorNetwork.loss(logits.add(ownTokens(step, part, dims.vocab())), in.get(4)));
+                                    loss = loss.add(GeneratorNetwork.loss(logits.add(own), in.get(4)));
                                 }
                                 float value = loss.getFloat();
                                 if (!Float.isFinite(value)) {

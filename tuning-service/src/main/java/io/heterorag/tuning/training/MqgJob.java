@@ -66,7 +66,7 @@ final class MqgJob {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     /** One eval case: what querygen-service would be given, and the topic retrieval should find. */
-    record Case(String id, Path image, String question, List<String> reports, String gold) {
+    record Case(String id, Path image, String question, List<String> reports, String gold, List<String> candidates) {
     }
 
     private MqgJob() {
@@ -116,11 +116,15 @@ final class MqgJob {
     static List<Case> cases(Path eval) {
         List<Case> out = new ArrayList<>();
         Map<String, String> gold = new HashMap<>();
+        Map<String, List<String>> candidates = new HashMap<>();
         try {
             for (String line : Files.readAllLines(eval)) {
                 if (!line.isBlank()) {
                     JsonNode n = JSON.readTree(line);
                     gold.put(n.path("id").asText(), n.path("gold_topic").asText(""));
+                    List<String> cs = new ArrayList<>();
+                    n.path("candidate_ranks").fieldNames().forEachRemaining(cs::add);
+                    candidates.put(n.path("id").asText(), cs);
                 }
             }
         } catch (IOException e) {
@@ -131,7 +135,7 @@ final class MqgJob {
             if (g.isBlank()) {
                 throw new IllegalArgumentException(eval + ": example '" + e.id() + "' has no gold_topic to score its queries on");
             }
-            out.add(new Case(e.id(), e.image(), e.question(), e.reports(), g));
+            out.add(new Case(e.id(), e.image(), e.question(), e.reports(), g, candidates.getOrDefault(e.id(), List.of())));
         }
         return out;
     }
@@ -144,6 +148,9 @@ final class MqgJob {
         int queries = 0;
         int generatedTokens = 0;
         int fallbacks = 0;
+        int chosenFound = 0;
+        int chosenPerTokenFound = 0;
+        int withCandidates = 0;
         Map<String, Integer> written = new LinkedHashMap<>();
         Map<Path, BufferedImage> decoded = new HashMap<>();
         for (int i = 0; i < cases.size(); i++) {
@@ -177,6 +184,34 @@ final class MqgJob {
                 if (qs.stream().anyMatch(q -> hit(retrieval, corpus(q.tag()), q.text(), c.gold()))) {
                     found++;
                 }
+                // a diagnostic, not served: the model as a chooser among the scored candidates of the examples
+                // (the book query it gives the highest log-probability), to tell whether it ranks them better than it writes
+                if (!c.candidates().isEmpty()) {
+                    withCandidates++;
+                    GenerationInput in = new GenerationInput(image, fitted.text());
+                    String best = null;
+                    double bestLp = Double.NEGATIVE_INFINITY;
+                    String bestPerToken = null; // the sum favours short candidates; per token it does not
+                    double bestMean = Double.NEGATIVE_INFINITY;
+                    for (String cand : c.candidates()) {
+                        String tagged = TaggedQueries.render(List.of(new TaggedQueries.Query("book", cand)));
+                        if (g.countTokens(tagged) + 1 > budget) {
+                            continue; // the model could not write it within its budget
+                        }
+                        double lp = g.logProb(in, tagged);
+                        double mean = lp / (g.countTokens(tagged) + 1);
+                        if (mean > bestMean) {
+                            bestMean = mean;
+                            bestPerToken = cand;
+                        }
+                        if (lp > bestLp) {
+                            bestLp = lp;
+                            best = cand;
+                        }
+                    }
+                    chosenFound += best != null && hit(retrieval, Corpus.BOOK, best, c.gold()) ? 1 : 0;
+                    chosenPerTokenFound += bestPerToken != null && hit(retrieval, Corpus.BOOK, bestPerToken, c.gold()) ? 1 : 0;
+                }
             }
             if ((i + 1) % 10 == 0) {
                 progress.accept("scored " + (i + 1) + "/" + cases.size() + " cases");
@@ -190,6 +225,11 @@ final class MqgJob {
         m.put("rule_recall_at_5", ruleRecall);
         m.put("promotable_recall_at_5", recall > ruleRecall ? recall : 0.0);
         m.put("mqg_eval_n", (double) cases.size());
+        if (withCandidates > 0) {
+            m.put("candidate_choice_recall_at_5", (double) chosenFound / n);
+            m.put("candidate_choice_per_token_recall_at_5", (double) chosenPerTokenFound / n);
+            m.put("candidate_choice_n", (double) withCandidates);
+        }
         int served = Math.max(1, cases.size() - fallbacks);
         m.put("mqg_context_fallbacks", (double) fallbacks);
         m.put("mean_queries", (double) queries / served);

@@ -77,6 +77,8 @@ public class MqgJobTest {
             e.put("documents", List.of());
             e.put("reports", List.of("Axial CT shows a mass.", "Axial CT shows a mass and edema."));
             e.put("gold_topic", topic);
+            // the scored candidates of the examples (MqgExamples): the target and a report word no topic is indexed under
+            e.put("candidate_ranks", Map.of(query, Map.of("book", 0), "edema", Map.of("book", -1)));
             lines.add(json.writeValueAsString(e));
         }
         return lines;
@@ -129,6 +131,9 @@ public class MqgJobTest {
             double rule = m.get("rule_recall_at_5");
             assertTrue(recall >= 0 && recall <= 1 && rule > 0, m.toString());
             assertEquals(recall > rule ? recall : 0.0, m.get("promotable_recall_at_5"));
+            // as a chooser the model prefers the target it was trained on to a word no topic has
+            assertEquals(24 - m.get("mqg_context_fallbacks"), m.get("candidate_choice_n"));
+            assertTrue(m.get("candidate_choice_recall_at_5") >= 0.5 && m.get("candidate_choice_per_token_recall_at_5") >= 0.5, m.toString());
             assertTrue(m.get("mqg_context_fallbacks") < 24 && m.get("mean_queries") >= 1, "every output holds at least one query: " + m);
             assertTrue(retrieval.searches >= 24 + 24 - m.get("mqg_context_fallbacks"), "the model's and the rule builder's queries were searched");
             var manifest = ModelBundles.read(out.bundle(), "generator");
