@@ -68,6 +68,32 @@ public class DpoJobTest {
         expected.forEach((name, v) -> assertArrayEquals(v, w.weights().get(name), name));
     }
 
+    @Test
+    void aLossThatIsNoLongerFiniteStopsTheRunNamingWhere() throws Exception {
+        Path served = TinyVlmBundles.llava(dir.resolve("start"));
+        VlmBundleWeights start = VlmBundleWeights.read(served);
+        var cfg = start.config();
+        GeneratorNetwork.Dims dims = new GeneratorNetwork.Dims(cfg.vocabSize(), cfg.hidden(), cfg.layers(), cfg.heads(), cfg.context(),
+                cfg.imageSize(), cfg.visionChannels());
+        Path image = dir.resolve("grey.png");
+        javax.imageio.ImageIO.write(new java.awt.image.BufferedImage(32, 32, java.awt.image.BufferedImage.TYPE_BYTE_GRAY), "png", image.toFile());
+        List<PreferencePair> pairs = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            PairSide.Builder side = PairSide.newBuilder().setImagePath(image.toString()).setPrompt("is there a lesion " + i);
+            pairs.add(PreferencePair.newBuilder().setPairId("p" + i).setChosenSide(side.clone().setAnswer("yes"))
+                    .setRejectedSide(side.clone().setAnswer("no")).build());
+        }
+        DpoJob.Laid laid;
+        try (OnnxGenerator g = OnnxGenerator.load(served, ExecutionProviders.choose("cpu", 0))) {
+            laid = DpoJob.lay(g, pairs, cfg.imageSize());
+        }
+        // a rate of 1e30 sends the weights to ~1e30 after the first step: the next forward overflows
+        DpoTrainer.Config rate = new DpoTrainer.Config(3, 2, 1e30f, 0.5f, 7);
+        IllegalStateException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
+                () -> DpoTrainer.train(laid.pairs(), laid.images(), start.weights(), dims, rate, List.of(), p -> { }));
+        assertTrue(e.getMessage().startsWith("dpo diverged: loss ") && e.getMessage().contains("at epoch 1, step 2"), e.getMessage());
+    }
+
     /** SLAKE yes/no questions with short in-vocabulary evidence, as `train generator` writes examples. */
     static Path examples(Path dir, String name, int skip, int n) throws Exception {
         ObjectMapper json = new ObjectMapper();
