@@ -172,7 +172,9 @@ class ReviewPageIT {
         assertEquals("browser test", stored.get(0).getComment());
 
         // the trace reaches tuning through Kafka; the recent list shows it with the feedback
-        new WebDriverWait(browser, Duration.ofSeconds(60)).pollingEvery(Duration.ofSeconds(1)).until(b -> {
+        // a refresh re-renders the list: an element found before it may be stale when read, so try again on the next poll
+        new WebDriverWait(browser, Duration.ofSeconds(60)).pollingEvery(Duration.ofSeconds(1))
+                .ignoring(org.openqa.selenium.StaleElementReferenceException.class).until(b -> {
             b.findElement(By.id("refresh-traces")).click();
             List<WebElement> t = b.findElements(By.cssSelector("#traces .trace[data-trace-id='" + traceId + "']"));
             return !t.isEmpty() && t.get(0).getText().contains("wrong — right answer: " + right);
