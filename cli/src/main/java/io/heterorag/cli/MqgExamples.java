@@ -291,7 +291,7 @@ final class MqgExamples {
     }
 
     private static Map<String, Object> line(MedPix.Case c, int j, Path image, String question, List<String> reports,
-            List<TaggedQueries.Query> target, Map<String, Integer> ranks, Map<String, Map<String, Integer>> candidates, boolean found) {
+            List<TaggedQueries.Query> target, Map<String, Integer> ranks, Map<String, Map<String, Integer>> candidateRanks, boolean found) {
         Map<String, Object> o = new LinkedHashMap<>();
         o.put("id", "medpix-mqg:" + c.id() + (j == 0 ? "" : "#" + j));
         o.put("set", "medpix");
@@ -306,8 +306,8 @@ final class MqgExamples {
         o.put("reports", reports);
         o.put("gold_topic", c.topicTitle());
         o.put("ranks", ranks);
-        o.put("candidates", candidates.size());
-        o.put("candidate_ranks", candidates);
+        o.put("candidates", candidateRanks.size());
+        o.put("candidate_ranks", candidateRanks);
         o.put("found", found);
         return o;
     }

@@ -151,6 +151,8 @@ final class MqgJob {
         int chosenFound = 0;
         int chosenPerTokenFound = 0;
         int withCandidates = 0;
+        int oracleFound = 0;
+        int questionOracleFound = 0;
         Map<String, Integer> written = new LinkedHashMap<>();
         Map<Path, BufferedImage> decoded = new HashMap<>();
         for (int i = 0; i < cases.size(); i++) {
@@ -184,33 +186,13 @@ final class MqgJob {
                 if (qs.stream().anyMatch(q -> hit(retrieval, corpus(q.tag()), q.text(), c.gold()))) {
                     found++;
                 }
-                // a diagnostic, not served: the model as a chooser among the scored candidates of the examples
-                // (the book query it gives the highest log-probability), to tell whether it ranks them better than it writes
                 if (!c.candidates().isEmpty()) {
                     withCandidates++;
-                    GenerationInput in = new GenerationInput(image, fitted.text());
-                    String best = null;
-                    double bestLp = Double.NEGATIVE_INFINITY;
-                    String bestPerToken = null; // the sum favours short candidates; per token it does not
-                    double bestMean = Double.NEGATIVE_INFINITY;
-                    for (String cand : c.candidates()) {
-                        String tagged = TaggedQueries.render(List.of(new TaggedQueries.Query("book", cand)));
-                        if (g.countTokens(tagged) + 1 > budget) {
-                            continue; // the model could not write it within its budget
-                        }
-                        double lp = g.logProb(in, tagged);
-                        double mean = lp / (g.countTokens(tagged) + 1);
-                        if (mean > bestMean) {
-                            bestMean = mean;
-                            bestPerToken = cand;
-                        }
-                        if (lp > bestLp) {
-                            bestLp = lp;
-                            best = cand;
-                        }
-                    }
-                    chosenFound += best != null && hit(retrieval, Corpus.BOOK, best, c.gold()) ? 1 : 0;
-                    chosenPerTokenFound += bestPerToken != null && hit(retrieval, Corpus.BOOK, bestPerToken, c.gold()) ? 1 : 0;
+                    Choice ch = choose(g, new GenerationInput(image, fitted.text()), c, budget, retrieval);
+                    chosenFound += ch.chosen() ? 1 : 0;
+                    chosenPerTokenFound += ch.chosenPerToken() ? 1 : 0;
+                    oracleFound += ch.any() ? 1 : 0;
+                    questionOracleFound += ch.anyFromQuestion() ? 1 : 0;
                 }
             }
             if ((i + 1) % 10 == 0) {
@@ -229,6 +211,8 @@ final class MqgJob {
             m.put("candidate_choice_recall_at_5", (double) chosenFound / n);
             m.put("candidate_choice_per_token_recall_at_5", (double) chosenPerTokenFound / n);
             m.put("candidate_choice_n", (double) withCandidates);
+            m.put("candidate_oracle_recall_at_5", (double) oracleFound / n);
+            m.put("candidate_question_oracle_recall_at_5", (double) questionOracleFound / n);
         }
         int served = Math.max(1, cases.size() - fallbacks);
         m.put("mqg_context_fallbacks", (double) fallbacks);
@@ -238,6 +222,44 @@ final class MqgJob {
             m.put("skipped_" + tag, 1.0 - (double) written.getOrDefault(tag, 0) / served);
         }
         return m;
+    }
+
+    /**
+     * A diagnostic, not served: the model as a chooser among a case's scored candidate book queries (from the
+     * examples), by its log-probability of writing each (summed, which favours short ones, and per token), against
+     * the best any candidate does and any made of question words only; every candidate searched once by the job.
+     */
+    record Choice(boolean chosen, boolean chosenPerToken, boolean any, boolean anyFromQuestion) {
+    }
+
+    static Choice choose(OnnxGenerator g, GenerationInput in, Case c, int budget, RetrievalGrpc.RetrievalBlockingStub retrieval) {
+        java.util.Set<String> questionWords = TaggedQueryGrammar.promptWords(c.question(), List.of());
+        Map<String, Boolean> hits = new HashMap<>();
+        String best = null;
+        String bestPerToken = null;
+        double bestLp = Double.NEGATIVE_INFINITY;
+        double bestMean = Double.NEGATIVE_INFINITY;
+        for (String cand : c.candidates()) {
+            hits.put(cand, hit(retrieval, Corpus.BOOK, cand, c.gold()));
+            String tagged = TaggedQueries.render(List.of(new TaggedQueries.Query("book", cand)));
+            int tokens = g.countTokens(tagged) + 1;
+            if (tokens > budget) {
+                continue; // the model could not write it within its budget
+            }
+            double lp = g.logProb(in, tagged);
+            if (lp > bestLp) {
+                bestLp = lp;
+                best = cand;
+            }
+            if (lp / tokens > bestMean) {
+                bestMean = lp / tokens;
+                bestPerToken = cand;
+            }
+        }
+        boolean any = hits.containsValue(true);
+        boolean fromQuestion = hits.entrySet().stream()
+                .anyMatch(e -> e.getValue() && questionWords.containsAll(List.of(e.getKey().split(" "))));
+        return new Choice(best != null && hits.get(best), bestPerToken != null && hits.get(bestPerToken), any, fromQuestion);
     }
 
     private static boolean hit(RetrievalGrpc.RetrievalBlockingStub retrieval, Corpus corpus, String query, String gold) {

@@ -2,8 +2,10 @@ package io.heterorag.tuning.training;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.awt.image.BufferedImage;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -11,6 +13,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+
+import javax.imageio.ImageIO;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -76,7 +80,7 @@ public class DpoJobTest {
         GeneratorNetwork.Dims dims = new GeneratorNetwork.Dims(cfg.vocabSize(), cfg.hidden(), cfg.layers(), cfg.heads(), cfg.context(),
                 cfg.imageSize(), cfg.visionChannels());
         Path image = dir.resolve("grey.png");
-        javax.imageio.ImageIO.write(new java.awt.image.BufferedImage(32, 32, java.awt.image.BufferedImage.TYPE_BYTE_GRAY), "png", image.toFile());
+        ImageIO.write(new BufferedImage(32, 32, BufferedImage.TYPE_BYTE_GRAY), "png", image.toFile());
         List<PreferencePair> pairs = new ArrayList<>();
         for (int i = 0; i < 4; i++) {
             PairSide.Builder side = PairSide.newBuilder().setImagePath(image.toString()).setPrompt("is there a lesion " + i);
@@ -89,7 +93,7 @@ public class DpoJobTest {
         }
         // a rate of 1e30 sends the weights to ~1e30 after the first step: the next forward overflows
         DpoTrainer.Config rate = new DpoTrainer.Config(3, 2, 1e30f, 0.5f, 7);
-        IllegalStateException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
+        IllegalStateException e = assertThrows(IllegalStateException.class,
                 () -> DpoTrainer.train(laid.pairs(), laid.images(), start.weights(), dims, rate, List.of(), p -> { }));
         assertTrue(e.getMessage().startsWith("dpo diverged: loss ") && e.getMessage().contains("at epoch 1, step 2"), e.getMessage());
     }

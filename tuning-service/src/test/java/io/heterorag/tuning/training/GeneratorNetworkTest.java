@@ -2,10 +2,13 @@ package io.heterorag.tuning.training;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
 
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
@@ -111,11 +114,11 @@ class GeneratorNetworkTest {
 
     @Test
     void copyLossTrainingOnFullSizeBatchesIsReproducible() {
-        // batches the size of the MQG job's (32 sequences of ~280 tokens, a 4,000-token vocabulary: a 6 MB copy-loss mask);
+        // batches the size of the MQG job's (32 sequences of ~280 tokens, a 3,638-token vocabulary: a 6 MB copy-loss mask);
         // the mask made inside the gradient collector gave garbage gradients on every other step, different from run to run
         GeneratorNetwork.Dims dims = new GeneratorNetwork.Dims(3638, 128, 2, 4, 320, 64, 64);
-        java.util.Random rnd = new java.util.Random(1);
-        List<GeneratorTrainer.Sequence> seqs = new java.util.ArrayList<>();
+        Random rnd = new Random(1);
+        List<GeneratorTrainer.Sequence> seqs = new ArrayList<>();
         for (int i = 0; i < 64; i++) {
             int[] ids = new int[260 + rnd.nextInt(30)];
             for (int j = 0; j < ids.length; j++) {
@@ -133,7 +136,7 @@ class GeneratorNetworkTest {
                     + a.epochLosses() + " " + b.epochLosses());
         }
         a.weights().forEach((name, w) -> assertArrayEquals(w, b.weights().get(name), 1e-4f, name));
-        org.junit.jupiter.api.Assertions.assertTrue(a.epochLosses().get(2) < a.epochLosses().get(0), "it learns: " + a.epochLosses());
+        assertTrue(a.epochLosses().get(2) < a.epochLosses().get(0), "it learns: " + a.epochLosses());
     }
 
     /** [bos] + image tokens + text ids. */

@@ -134,6 +134,9 @@ public class MqgJobTest {
             // as a chooser the model prefers the target it was trained on to a word no topic has
             assertEquals(24 - m.get("mqg_context_fallbacks"), m.get("candidate_choice_n"));
             assertTrue(m.get("candidate_choice_recall_at_5") >= 0.5 && m.get("candidate_choice_per_token_recall_at_5") >= 0.5, m.toString());
+            // the target (the question's first terms) finds its topic in every case; "edema" is no question word
+            assertEquals(1.0, m.get("candidate_oracle_recall_at_5"), m.toString());
+            assertEquals(1.0, m.get("candidate_question_oracle_recall_at_5"), m.toString());
             assertTrue(m.get("mqg_context_fallbacks") < 24 && m.get("mean_queries") >= 1, "every output holds at least one query: " + m);
             assertTrue(retrieval.searches >= 24 + 24 - m.get("mqg_context_fallbacks"), "the model's and the rule builder's queries were searched");
             var manifest = ModelBundles.read(out.bundle(), "generator");
