@@ -245,9 +245,12 @@ final class TrainCommand {
                     o.put("cases", w.cases());
                     o.put("examples", w.examples());
                     o.put("gold_found", w.withHit());
+                    o.put("question_terms_found", w.questionTermsHit());
+                    o.put("reports_name_gold", w.reportsNameGold());
                     w.tags().forEach(o::put);
                     System.err.println(split[0] + ": " + w.cases() + " cases, " + w.examples() + " examples, gold topic found by a candidate for "
-                            + w.withHit());
+                            + w.withHit() + ", by the question's terms for " + w.questionTermsHit() + ", named by a retrieved report for "
+                            + w.reportsNameGold());
                 }
                 made.put("seconds", (System.nanoTime() - t0) / 1e9);
             } else if (!Files.isRegularFile(dir.resolve("train.jsonl")) || !Files.isRegularFile(dir.resolve("eval.jsonl"))) {

@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
-import java.util.Map;
 
 import io.heterorag.model.generation.TaggedQueries;
 import io.heterorag.model.generation.TaggedQueryGrammar;
@@ -12,33 +11,17 @@ import org.junit.jupiter.api.Test;
 
 class MqgExamplesTest {
 
-    // "headache" is rarest, then "seizure"; "fever" and "weakness" are common; "vision", "changes" unseen (rarest of all)
-    private static final Map<String, Double> IDF = MqgExamples.idf(List.of("fever weakness", "fever weakness seizure", "fever weakness",
-            "fever headache", "weakness seizure"));
-
     @Test
-    void idfRanksRareWordsFirst() {
-        assertTrue(IDF.get("headache") > IDF.get("seizure") && IDF.get("seizure") > IDF.get("fever"), IDF.toString());
-        assertEquals(List.of("vision", "headache", "seizure", "fever"),
-                MqgExamples.rarestFirst(List.of("fever", "seizure", "vision", "headache"), IDF));
-    }
-
-    @Test
-    void candidatesCombineQuestionAndReportTermsRarestFirstWithinTheWordBound() {
+    void candidatesAreTheQuestionsTermsFirstThenEachReportTermAddedAllInPromptOrder() {
         List<String> q = List.of("fever", "headache", "weakness", "seizure", "vision", "changes");
         List<String> r = List.of("enhancing", "ring-like", "lesion");
-        List<String> c = MqgExamples.candidates(q, r, IDF, 8);
-        assertEquals("vision", c.get(0), "the rarest question term alone first: " + c);
-        assertTrue(c.contains("vision changes"), c.toString());
-        assertTrue(c.contains("vision changes headache seizure"), "the rarest four: " + c);
-        assertTrue(c.contains("vision changes headache seizure fever weakness"), "all six, rarest first: " + c);
-        assertTrue(c.contains("headache fever weakness seizure") == false && c.contains("headache seizure fever weakness"),
-                "the first four, rewritten rarest first: " + c);
-        assertTrue(c.contains("enhancing ring like lesion"), "the reports' terms alone, hyphens split: " + c);
-        assertTrue(c.contains("vision changes enhancing") && c.contains("vision changes lesion"), "each report term with the rarest two: " + c);
-        assertEquals(c.size(), c.stream().distinct().count());
+        List<String> c = MqgExamples.candidates(q, r, 16);
+        assertEquals("fever headache weakness seizure vision changes", c.get(0), "the default first: " + c);
+        assertEquals(List.of("fever headache weakness seizure vision changes enhancing", "fever headache weakness seizure vision changes ring",
+                "fever headache weakness seizure vision changes like", "fever headache weakness seizure vision changes lesion",
+                "fever headache weakness seizure vision changes enhancing ring", "enhancing ring like lesion"), c.subList(1, c.size()),
+                "each report term (hyphens split) added, then the first two, then the reports' terms alone");
         for (String cand : c) {
-            assertTrue(cand.split(" ").length <= 8, cand);
             // every candidate can be a target the grammar admits, also when copying the prompt's words
             String tagged = TaggedQueries.render(List.of(new TaggedQueries.Query("book", cand)));
             assertTrue(TaggedQueryGrammar.DEFAULT.accepts(tagged), cand);
@@ -48,8 +31,17 @@ class MqgExamplesTest {
     }
 
     @Test
-    void withoutReportTermsTheCandidatesAreTheQuestionsAlone() {
-        assertEquals(List.of("lung", "lung mass"), MqgExamples.candidates(List.of("mass", "lung"), List.of(), Map.of("lung", 3.0, "mass", 2.0), 8));
+    void aLongQuestionKeepsItsFirstTermsSoThatAReportTermStillFitsTheWordBound() {
+        List<String> q = List.of("a1", "a2", "a3", "a4", "a5");
+        List<String> c = MqgExamples.candidates(q, List.of("r1", "r2"), 4);
+        assertEquals(List.of("a1 a2 a3 a4", "a1 a2 a3 r1", "a1 a2 a3 r2", "a1 a2 r1 r2", "r1 r2"), c);
+        c.forEach(cand -> assertTrue(cand.split(" ").length <= 4, cand));
+    }
+
+    @Test
+    void withoutReportTermsTheOnlyCandidateIsTheQuestionsTerms() {
+        assertEquals(List.of("mass lung"), MqgExamples.candidates(List.of("mass", "lung"), List.of(), 8));
+        assertEquals(List.of(), MqgExamples.candidates(List.of(), List.of(), 8));
     }
 
     @Test

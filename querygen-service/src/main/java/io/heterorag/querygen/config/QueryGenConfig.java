@@ -38,7 +38,7 @@ public interface QueryGenConfig {
         int maxNewTokens();
 
         /** Words per query (a graph query: per side of its comma) the tagged grammar admits. */
-        @WithDefault("8")
+        @WithDefault("16")
         int maxWords();
     }
 
