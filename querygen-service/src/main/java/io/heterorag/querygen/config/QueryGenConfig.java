@@ -40,6 +40,14 @@ public interface QueryGenConfig {
         /** Words per query (a graph query: per side of its comma) the tagged grammar admits. */
         @WithDefault("16")
         int maxWords();
+
+        /**
+         * Terms shared by the retrieved reports that the rule-based builder adds to the question's terms, at
+         * most; 0: the question's terms only. On MedPix (bundled data) the reports' terms cost diagnosis
+         * top-5 (docs/query-generator.md); where similar cases' reports name the disease they may help.
+         */
+        @WithDefault("6")
+        int reportTerms();
     }
 
     interface Models {

@@ -48,7 +48,7 @@ public class ServedQueryWriter {
 
     static final List<Corpus> ALL = List.of(Corpus.RESEARCH, Corpus.WIKI, Corpus.BOOK, Corpus.GUIDELINE, Corpus.GRAPH);
 
-    private final KeywordQueryBuilder rules = new KeywordQueryBuilder();
+    private final KeywordQueryBuilder rules;
     private final ServedModel<GeneratorQueryWriter> served;
     private final Loader loader;
     private final MeterRegistry registry;
@@ -57,10 +57,16 @@ public class ServedQueryWriter {
     public ServedQueryWriter(QueryGenConfig config, MeterRegistry registry) {
         this(onnx(config.models().executionProvider(), config.models().intraOpThreads(), config.querygen().maxNewTokens(),
                 new TaggedQueryGrammar(config.querygen().maxWords(), 24)), registry,
-                config.models().mqgBundle().map(String::strip).filter(s -> !s.isEmpty()).map(Path::of));
+                config.models().mqgBundle().map(String::strip).filter(s -> !s.isEmpty()).map(Path::of),
+                new KeywordQueryBuilder(config.querygen().reportTerms()));
     }
 
     public ServedQueryWriter(Loader loader, MeterRegistry registry, Optional<Path> bundle) {
+        this(loader, registry, bundle, new KeywordQueryBuilder());
+    }
+
+    public ServedQueryWriter(Loader loader, MeterRegistry registry, Optional<Path> bundle, KeywordQueryBuilder rules) {
+        this.rules = rules;
         this.loader = loader;
         this.registry = registry;
         this.served = new ServedModel<>(bundle.map(loader::load).orElse(null));

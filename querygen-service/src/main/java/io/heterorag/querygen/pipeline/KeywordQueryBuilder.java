@@ -24,6 +24,20 @@ public final class KeywordQueryBuilder {
 
     static final int MAX_UNSTRUCTURED = 4;
     static final int REPORT_TERMS = 6;
+
+    private final int reportTerms;
+
+    public KeywordQueryBuilder() {
+        this(REPORT_TERMS);
+    }
+
+    /** @param reportTerms shared report terms added at most (0: the question's terms only) */
+    public KeywordQueryBuilder(int reportTerms) {
+        if (reportTerms < 0) {
+            throw new IllegalArgumentException("heterorag.querygen.report-terms must be 0 or more, got " + reportTerms);
+        }
+        this.reportTerms = reportTerms;
+    }
     static final List<Corpus> UNSTRUCTURED = List.of(Corpus.BOOK, Corpus.RESEARCH, Corpus.WIKI, Corpus.GUIDELINE);
 
     /** The queries and their tagged form. */
@@ -33,7 +47,7 @@ public final class KeywordQueryBuilder {
     public Queries build(String question, List<String> reportTexts, Set<Corpus> enabled) {
         Set<Corpus> corpora = enabled.isEmpty() ? EnumSet.complementOf(EnumSet.of(Corpus.CORPUS_UNSPECIFIED, Corpus.UNRECOGNIZED)) : enabled;
         List<String> questionTerms = QueryTerms.questionTerms(question);
-        List<String> shared = QueryTerms.sharedTerms(reportTexts, new HashSet<>(questionTerms), REPORT_TERMS);
+        List<String> shared = reportTerms == 0 ? List.of() : QueryTerms.sharedTerms(reportTexts, new HashSet<>(questionTerms), reportTerms);
         List<String> all = new ArrayList<>(questionTerms);
         all.addAll(shared);
         List<CorpusQuery> queries = new ArrayList<>();

@@ -1,6 +1,7 @@
 package io.heterorag.querygen.pipeline;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.EnumSet;
@@ -30,6 +31,19 @@ class KeywordQueryBuilderTest {
         assertEquals("calcification,related_to", graph.getText());
         assertTrue(q.tagged().startsWith("<research>neck pain calcification lung mass</research> <wiki>"), q.tagged());
         assertTrue(q.tagged().endsWith("<graph>calcification,related_to</graph>"), q.tagged());
+    }
+
+    @Test
+    void withNoReportTermsTheQueryIsTheQuestionsTermsAlone() {
+        KeywordQueryBuilder.Queries q = new KeywordQueryBuilder(0).build("58 yo man with neck pain. What is the most likely diagnosis?",
+                List.of("Solid lung mass with calcification.", "Lung mass with calcification."), EnumSet.of(Corpus.BOOK, Corpus.GRAPH));
+        assertEquals(List.of(CorpusQuery.newBuilder().setCorpus(Corpus.BOOK).setText("neck pain").build(),
+                CorpusQuery.newBuilder().setCorpus(Corpus.GRAPH).setText("pain,related_to").build()), q.queries());
+        assertEquals("calcification lung", new KeywordQueryBuilder(2).build("What is it?",
+                List.of("Solid lung mass with calcification.", "Lung mass with calcification."), EnumSet.of(Corpus.BOOK)).queries().get(0).getText(),
+                "at most that many");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new KeywordQueryBuilder(-1));
+        assertTrue(e.getMessage().contains("heterorag.querygen.report-terms"), e.getMessage());
     }
 
     @Test
