@@ -221,13 +221,31 @@ final class DecodeScheduler implements AutoCloseable {
         return KvCache.empty(decoder.layers, decoder.kvHeads, decoder.headDim, rows);
     }
 
+    /**
+     * Stops the thread after its step in progress, waiting for it even when the calling thread is
+     * interrupted: the caller closes the ONNX sessions next, and a session closed under a running
+     * step crashes the process (SIGSEGV in onnxruntime). That happened at a graceful shutdown, where the
+     * last request to release the model was one interrupted while it waited for its tokens.
+     *
+     * @throws IllegalStateException when the step has not ended after 30 s (the sessions must then stay open)
+     */
     @Override
     public void close() {
         closed = true;
-        try {
-            thread.join(TimeUnit.SECONDS.toMillis(30));
-        } catch (InterruptedException e) {
+        boolean interrupted = false;
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (thread.isAlive() && System.nanoTime() < until) {
+            try {
+                thread.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(until - System.nanoTime())));
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
             Thread.currentThread().interrupt();
+        }
+        if (thread.isAlive()) {
+            throw new IllegalStateException(thread.getName() + " still decoding after 30 s; its sessions are left open");
         }
     }
 }

@@ -15,9 +15,12 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 import ai.onnx.proto.OnnxMl;
 import io.heterorag.model.bundle.ExecutionProviders;
@@ -180,6 +183,51 @@ class OnnxGeneratorTest {
     }
 
     @Test
+    void closingFromAnInterruptedThreadWaitsForTheStepInProgress() throws Exception {
+        // a graceful shutdown: the last request to release the model was interrupted while it waited, and closed it from
+        // that thread; the sessions were closed under the running step and onnxruntime crashed the process (SIGSEGV)
+        OnnxGenerator g = OnnxGenerator.load(llavaDir, cpu);
+        CountDownLatch inStep = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        g.beforeEachStep(() -> {
+            inStep.countDown();
+            while (true) {
+                try {
+                    release.await();
+                    return;
+                } catch (InterruptedException e) {
+                    // the step in progress is not interruptible either
+                }
+            }
+        });
+        ExecutorService pool = Executors.newSingleThreadExecutor();
+        try {
+            Future<Generation> request = pool.submit(() -> g.generate(INPUTS.get(0), DecodingOptions.greedy(40), null));
+            assertTrue(inStep.await(30, TimeUnit.SECONDS), "decoding started");
+            AtomicBoolean stillInterrupted = new AtomicBoolean();
+            Thread closer = new Thread(() -> {
+                Thread.currentThread().interrupt();
+                g.close();
+                stillInterrupted.set(Thread.currentThread().isInterrupted());
+            });
+            closer.start();
+            closer.join(500);
+            boolean waited = closer.isAlive();
+            if (waited) {
+                release.countDown(); // else the step stays parked: running it on closed sessions would crash this JVM
+            }
+            assertTrue(waited, "close returned while a step was in progress");
+            closer.join(30_000);
+            assertFalse(closer.isAlive(), "close ends once the step has");
+            assertTrue(stillInterrupted.get(), "the caller's interrupt is kept");
+            ExecutionException e = assertThrows(ExecutionException.class, request::get);
+            assertTrue(e.getCause().getMessage().contains("generator closed"), e.getCause().toString());
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
     void aRequestArrivingMidwayJoinsTheRunningBatchAndGetsTheSameTokens() throws Exception {
         DecodingOptions longer = DecodingOptions.greedy(60);
         DecodingOptions shorter = DecodingOptions.greedy(20);
@@ -242,7 +290,7 @@ class OnnxGeneratorTest {
                 Future<Generation> fc = pool.submit(() -> batched.generate(INPUTS.get(2), o, null));
                 assertArrayEquals(a, fa.get().tokenIds());
                 assertArrayEquals(c, fc.get().tokenIds());
-                java.util.concurrent.ExecutionException e = assertThrows(java.util.concurrent.ExecutionException.class, fb::get);
+                ExecutionException e = assertThrows(ExecutionException.class, fb::get);
                 assertEquals("client went away", e.getCause().getMessage());
             } finally {
                 pool.shutdownNow();
