@@ -59,9 +59,16 @@ final class MqgExamples {
     /**
      * What a split's file holds: cases, cases a candidate finds the gold topic for, cases the question's
      * terms alone find it for, cases whose retrieved reports name it as their diagnosis (what the image
-     * can add), lines, tags over the lines.
+     * can add), how often one report term added to the question's terms brings the gold topic into the
+     * first {@value #HIT_RANK} where they alone do not (gains) and the reverse (losses), lines, tags over the lines.
      */
-    record Written(int cases, int withHit, int questionTermsHit, int reportsNameGold, int examples, Map<String, Integer> tags) {
+    record Written(int cases, int withHit, int questionTermsHit, int reportsNameGold, int reportTermGains, int reportTermLosses,
+            int examples, Map<String, Integer> tags) {
+    }
+
+    /** A case's line and what {@link Written} counts of it. */
+    private record Example(Map<String, Object> line, boolean found, boolean questionTermsFound, boolean reportsNameGold,
+            int reportTermGains, int reportTermLosses) {
     }
 
     private MqgExamples() {
@@ -72,9 +79,9 @@ final class MqgExamples {
      * (hyphens split, as WordPiece splits them), every word in prompt order (the question's, then the
      * reports'), each at most {@code maxWords} words, duplicates once: first the default, the
      * question's terms; then each report term added to them; the first two report terms added; the
-     * reports' terms alone. The question's terms come first because on MedPix they are the best single
-     * query (train: 95 of 535 cases in the first two, against 72 for the rule builder's question + report
-     * terms), and prompt order makes a target a monotone copy of the prompt.
+     * reports' terms alone. The question's terms come first because on MedPix they do better than the
+     * rule builder's question + report terms ({@code eval diagnosis}: docs/query-generator.md), and
+     * prompt order makes a target a monotone copy of the prompt.
      */
     static List<String> candidates(List<String> q, List<String> r, int maxWords) {
         List<String> qs = split(q);
@@ -88,12 +95,17 @@ final class MqgExamples {
         parts.add(head(rs, maxWords));
         LinkedHashSet<String> out = new LinkedHashSet<>();
         for (List<String> p : parts) {
-            List<String> words = head(new ArrayList<>(new LinkedHashSet<>(p)), maxWords);
-            if (!words.isEmpty()) {
-                out.add(String.join(" ", words));
+            String query = query(p, maxWords);
+            if (!query.isEmpty()) {
+                out.add(query);
             }
         }
         return new ArrayList<>(out);
+    }
+
+    /** The query text of some words: each once, at most {@code maxWords}. */
+    private static String query(List<String> words, int maxWords) {
+        return String.join(" ", head(new ArrayList<>(new LinkedHashSet<>(words)), maxWords));
     }
 
     /** Terms with hyphenated ones split into their parts (WordPiece writes "x-ray" as "x - ray"), each once, in order. */
@@ -153,29 +165,26 @@ final class MqgExamples {
         int withHit = 0;
         int questionTermsHit = 0;
         int reportsNameGold = 0;
-        int examples = 0;
+        int gains = 0;
+        int losses = 0;
         Map<String, Integer> tags = new LinkedHashMap<>();
         try (BufferedWriter out = Files.newBufferedWriter(file)) {
-            List<Future<List<Map<String, Object>>>> lines = new ArrayList<>();
+            List<Future<Example>> examples = new ArrayList<>();
             for (MedPix.Case c : cases) {
-                lines.add(pool.submit(() -> examples(retrieval, c, images.get(c.id()), corpora)));
+                examples.add(pool.submit(() -> example(retrieval, c, images.get(c.id()), corpora)));
             }
-            for (Future<List<Map<String, Object>>> f : lines) {
-                List<Map<String, Object>> ls = f.get();
-                withHit += ls.stream().anyMatch(l -> Boolean.TRUE.equals(l.get("found"))) ? 1 : 0;
-                questionTermsHit += ls.stream().anyMatch(l -> Boolean.TRUE.equals(l.get("question_terms_found"))) ? 1 : 0;
-                reportsNameGold += ls.stream().anyMatch(l -> Boolean.TRUE.equals(l.get("reports_name_gold"))) ? 1 : 0;
-                for (Map<String, Object> line : ls) {
-                    line.remove("found");
-                    line.remove("question_terms_found");
-                    line.remove("reports_name_gold");
-                    for (TaggedQueries.Query q : TaggedQueries.parse((String) line.get("answer"))) {
-                        tags.merge(q.tag(), 1, Integer::sum);
-                    }
-                    out.write(JSON.writeValueAsString(line));
-                    out.newLine();
-                    examples++;
+            for (Future<Example> f : examples) {
+                Example e = f.get();
+                withHit += e.found() ? 1 : 0;
+                questionTermsHit += e.questionTermsFound() ? 1 : 0;
+                reportsNameGold += e.reportsNameGold() ? 1 : 0;
+                gains += e.reportTermGains();
+                losses += e.reportTermLosses();
+                for (TaggedQueries.Query q : TaggedQueries.parse((String) e.line().get("answer"))) {
+                    tags.merge(q.tag(), 1, Integer::sum);
                 }
+                out.write(JSON.writeValueAsString(e.line()));
+                out.newLine();
             }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + file, e);
@@ -187,7 +196,7 @@ final class MqgExamples {
         } finally {
             pool.shutdownNow();
         }
-        return new Written(cases.size(), withHit, questionTermsHit, reportsNameGold, examples, tags);
+        return new Written(cases.size(), withHit, questionTermsHit, reportsNameGold, gains, losses, cases.size(), tags);
     }
 
     /** Reports asked for beyond the served number, so that the image's own case's can be left out. */
@@ -225,19 +234,22 @@ final class MqgExamples {
      * first {@value #HIT_RANK}; the default (the question's terms) wherever no candidate beats it, so
      * a case no candidate finds still teaches the query that does best on average.
      */
-    private static List<Map<String, Object>> examples(RetrievalGrpc.RetrievalBlockingStub retrieval, MedPix.Case c, Path image, List<Corpus> corpora) {
+    private static Example example(RetrievalGrpc.RetrievalBlockingStub retrieval, MedPix.Case c, Path image, List<Corpus> corpora) {
         String question = (c.history() + " " + EvalCommand.QUESTION).strip();
         List<ReportHit> hits = reports(retrieval, c, image);
         List<String> reports = hits.stream().map(ReportHit::getText).toList();
         List<String> q = QueryTerms.questionTerms(question);
         List<String> r = QueryTerms.sharedTerms(reports, new HashSet<>(q), REPORT_TERMS);
-        List<String> candidates = candidates(q, r, TaggedQueryGrammar.DEFAULT.maxWords());
+        int maxWords = TaggedQueryGrammar.DEFAULT.maxWords();
+        List<String> candidates = candidates(q, r, maxWords);
         List<TaggedQueries.Query> target = new ArrayList<>();
         Map<String, Integer> ranks = new LinkedHashMap<>();
         // every candidate's rank per corpus (-1: not in the first K), for the job and for analysis
         Map<String, Map<String, Integer>> all = new LinkedHashMap<>();
         boolean found = false;
         boolean questionTermsFound = false;
+        int gains = 0;
+        int losses = 0;
         for (Corpus corpus : candidates.isEmpty() ? List.<Corpus>of() : corpora) {
             String tag = corpus.name().toLowerCase(Locale.ROOT);
             String best = null;
@@ -250,7 +262,19 @@ final class MqgExamples {
                     bestRank = rank;
                 }
             }
-            questionTermsFound |= finds(all.get(candidates.get(0)).get(tag));
+            // the first candidate is the question's terms unless it has none (then nothing is counted against them)
+            boolean byQuestion = !q.isEmpty() && finds(all.get(candidates.get(0)).get(tag));
+            questionTermsFound |= byQuestion;
+            // the question's terms with one report term added, as candidates() writes them
+            for (String t : q.isEmpty() ? List.<String>of() : split(r)) {
+                String cand = query(concat(head(split(q), maxWords - 1), List.of(t)), maxWords);
+                if (cand.equals(candidates.get(0))) {
+                    continue;
+                }
+                boolean byBoth = finds(all.get(cand).get(tag));
+                gains += byBoth && !byQuestion ? 1 : 0;
+                losses += byQuestion && !byBoth ? 1 : 0;
+            }
             target.add(new TaggedQueries.Query(tag, best));
             ranks.put(tag, bestRank);
             found |= finds(bestRank);
@@ -258,10 +282,8 @@ final class MqgExamples {
         if (target.isEmpty()) {
             target.add(new TaggedQueries.Query("book", candidates.isEmpty() ? "diagnosis" : candidates.get(0)));
         }
-        Map<String, Object> line = line(c, image, question, reports, target, ranks, all, found);
-        line.put("question_terms_found", questionTermsFound);
-        line.put("reports_name_gold", hits.stream().anyMatch(h -> h.getMetadataOrDefault("diagnosis", "").strip().equalsIgnoreCase(c.topicTitle().strip())));
-        return List.of(line);
+        boolean reportsNameGold = hits.stream().anyMatch(h -> h.getMetadataOrDefault("diagnosis", "").strip().equalsIgnoreCase(c.topicTitle().strip()));
+        return new Example(line(c, image, question, reports, target, ranks, all), found, questionTermsFound, reportsNameGold, gains, losses);
     }
 
     private static boolean finds(int rank) {
@@ -269,7 +291,7 @@ final class MqgExamples {
     }
 
     private static Map<String, Object> line(MedPix.Case c, Path image, String question, List<String> reports,
-            List<TaggedQueries.Query> target, Map<String, Integer> ranks, Map<String, Map<String, Integer>> candidateRanks, boolean found) {
+            List<TaggedQueries.Query> target, Map<String, Integer> ranks, Map<String, Map<String, Integer>> candidateRanks) {
         Map<String, Object> o = new LinkedHashMap<>();
         o.put("id", "medpix-mqg:" + c.id());
         o.put("set", "medpix");
@@ -286,7 +308,6 @@ final class MqgExamples {
         o.put("ranks", ranks);
         o.put("candidates", candidateRanks.size());
         o.put("candidate_ranks", candidateRanks);
-        o.put("found", found);
         return o;
     }
 }

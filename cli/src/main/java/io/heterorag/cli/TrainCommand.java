@@ -247,10 +247,13 @@ final class TrainCommand {
                     o.put("gold_found", w.withHit());
                     o.put("question_terms_found", w.questionTermsHit());
                     o.put("reports_name_gold", w.reportsNameGold());
+                    o.put("report_term_gains", w.reportTermGains());
+                    o.put("report_term_losses", w.reportTermLosses());
                     w.tags().forEach(o::put);
                     System.err.println(split[0] + ": " + w.cases() + " cases, " + w.examples() + " examples, gold topic found by a candidate for "
                             + w.withHit() + ", by the question's terms for " + w.questionTermsHit() + ", named by a retrieved report for "
-                            + w.reportsNameGold());
+                            + w.reportsNameGold() + "; one report term added gains it " + w.reportTermGains() + " times, loses it "
+                            + w.reportTermLosses());
                 }
                 made.put("seconds", (System.nanoTime() - t0) / 1e9);
             } else if (!Files.isRegularFile(dir.resolve("train.jsonl")) || !Files.isRegularFile(dir.resolve("eval.jsonl"))) {

@@ -35,7 +35,7 @@ public final class TaggedQueryGrammar implements TokenConstraint.Spec {
     public static final List<String> TAGS = List.of("research", "wiki", "book", "guideline", "graph");
     static final int GRAPH = 4;
 
-    /** 16 words: the first 16 of a MedPix question's terms find its topic as often as all of them (median 8, p90 25). */
+    /** 16 words: a MedPix question's first 16 terms find its topic nearly as often as all of them (docs/query-generator.md). */
     public static final TaggedQueryGrammar DEFAULT = new TaggedQueryGrammar(16, 24);
 
     private final int maxWords;

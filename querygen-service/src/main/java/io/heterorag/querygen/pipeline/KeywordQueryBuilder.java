@@ -24,6 +24,7 @@ public final class KeywordQueryBuilder {
 
     static final int MAX_UNSTRUCTURED = 4;
     static final int REPORT_TERMS = 6;
+    static final List<Corpus> UNSTRUCTURED = List.of(Corpus.BOOK, Corpus.RESEARCH, Corpus.WIKI, Corpus.GUIDELINE);
 
     private final int reportTerms;
 
@@ -38,7 +39,6 @@ public final class KeywordQueryBuilder {
         }
         this.reportTerms = reportTerms;
     }
-    static final List<Corpus> UNSTRUCTURED = List.of(Corpus.BOOK, Corpus.RESEARCH, Corpus.WIKI, Corpus.GUIDELINE);
 
     /** The queries and their tagged form. */
     public record Queries(List<CorpusQuery> queries, String tagged) {
@@ -47,7 +47,7 @@ public final class KeywordQueryBuilder {
     public Queries build(String question, List<String> reportTexts, Set<Corpus> enabled) {
         Set<Corpus> corpora = enabled.isEmpty() ? EnumSet.complementOf(EnumSet.of(Corpus.CORPUS_UNSPECIFIED, Corpus.UNRECOGNIZED)) : enabled;
         List<String> questionTerms = QueryTerms.questionTerms(question);
-        List<String> shared = reportTerms == 0 ? List.of() : QueryTerms.sharedTerms(reportTexts, new HashSet<>(questionTerms), reportTerms);
+        List<String> shared = QueryTerms.sharedTerms(reportTexts, new HashSet<>(questionTerms), reportTerms);
         List<String> all = new ArrayList<>(questionTerms);
         all.addAll(shared);
         List<CorpusQuery> queries = new ArrayList<>();
